@@ -1,0 +1,334 @@
+/**
+ * The thread protocol between the write-behind queue (main thread, src/persist/) and the
+ * persistence worker (workers/persist.ts). This file is the ONLY thing both sides share:
+ * a closed union of task kinds, their replies, the persisted record shapes and the msgpackr
+ * options. It holds no logic that touches SQLite or sockets.
+ *
+ * Rules that must never be broken:
+ * - Bytes crossing the thread are exact-size ArrayBuffers moved (transferred), never a view
+ *   into msgpackr's reused buffer (see `ownBytes`).
+ * - Errors cross the thread as data (`TaskError`), never as thrown exceptions.
+ * - Records written to disk are plain msgpack (no shared structures, no records extension),
+ *   so they decode with any msgpack decoder after any upgrade.
+ */
+import { Packr } from 'msgpackr';
+
+/** Plain msgpack: maps stay maps, no record extension, no shared structures. */
+export const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+/** Copy a msgpackr result (a view into a reused buffer) into an exact-size owned buffer. */
+export function ownBytes(view: Uint8Array): ArrayBuffer {
+  const out = new Uint8Array(view.byteLength);
+  out.set(view);
+  return out.buffer;
+}
+
+export function encode(value: unknown): ArrayBuffer {
+  return ownBytes(packr.pack(value));
+}
+
+export function decode<T>(bytes: ArrayBuffer | Uint8Array): T {
+  return packr.unpack(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)) as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Persisted records (what is stored in the msgpack BLOB columns). Times are epoch milliseconds.
+// ---------------------------------------------------------------------------------------------
+
+export type ArtifactStatus = 'ground' | 'inAir' | 'flying' | 'deposited' | 'carried';
+
+export interface ArtifactRecord {
+  id: string;
+  position: { x: number; y: number };
+  status: ArtifactStatus;
+}
+
+/** The mutable part of a session, rewritten on each change. */
+export interface SessionRecord {
+  id: string;
+  seed: string;
+  startedAtMs: number;
+  durationSeconds: number;
+  playerSpeedPercent: number;
+  status: 'active' | 'ended';
+  score: number;
+  remainingArtifactCount: number;
+  artifacts: ArtifactRecord[];
+  endedAtMs: number | null;
+  endReason: 'ended' | 'stale' | null;
+  result: 'won' | 'lost' | null;
+}
+
+export interface Bounds {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface TerrainSegment {
+  id: string;
+  type: 'ground' | 'stone';
+  bounds: Bounds;
+}
+
+export interface TrashCan {
+  position: { x: number; y: number };
+  bounds: Bounds;
+}
+
+/** The immutable part of a session, written once with the first row of the session. */
+export interface LevelRecord {
+  terrain: TerrainSegment[];
+  trashCan: TrashCan;
+}
+
+export interface StatsRecord {
+  startedCount: number;
+  endedCount: number;
+  staleEndedCount: number;
+  wonCount: number;
+  lostCount: number;
+  abandonedCount: number;
+  latestCompletedAtMs: number | null;
+  latestActivityAtMs: number | null;
+}
+
+export interface HighScoreRecord {
+  id: number;
+  createdAtMs: number;
+  playerTag: string;
+  result: 'won' | 'lost';
+  remainingUnchecked: number;
+}
+
+/** Notice validity bounds are ISO strings: the contract compares them as strings. */
+export interface NoticeRecord {
+  id: string;
+  title: string;
+  message: string;
+  validFrom: string;
+  validTo: string;
+}
+
+export interface SettingRecord {
+  key: string;
+  value: number;
+  updatedAtMs: number;
+}
+
+/** One session entry of a batch; `level` is present only while the session row is new. */
+export interface SessionEntry {
+  session: SessionRecord;
+  level?: LevelRecord;
+}
+
+/**
+ * One batch: the latest state of every entity that changed since the previous batch.
+ * It is msgpack-encoded once on the main thread and moved to the worker as `ApplyTask.bytes`.
+ */
+export interface Batch {
+  seq: number;
+  sessions: SessionEntry[];
+  stats: StatsRecord | null;
+  highScores: HighScoreRecord[];
+  notices: NoticeRecord[];
+  settings: SettingRecord[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks (main → worker) and replies (worker → main).
+// ---------------------------------------------------------------------------------------------
+
+export type Synchronous = 'NORMAL' | 'FULL';
+
+export interface OpenTask {
+  kind: 'open';
+  dbPath: string;
+  synchronous: Synchronous;
+  /** Start of today and tomorrow (local time of the server), for `sessionsToday`. */
+  todayStartMs: number;
+  todayEndMs: number;
+}
+
+export interface ApplyTask {
+  kind: 'apply';
+  seq: number;
+  /** msgpack of a `Batch`, exact size, transferred. */
+  bytes: ArrayBuffer;
+}
+
+export interface ReloadSessionsTask {
+  kind: 'reloadSessions';
+  /** Keyset pagination over active sessions by id; null for the first page. */
+  afterId: string | null;
+  limit: number;
+}
+
+export interface ReloadRestTask {
+  kind: 'reloadRest';
+  /** How many newest high scores to return. */
+  highScoreLimit: number;
+}
+
+export interface CountStartedTask {
+  kind: 'countStarted';
+  fromMs: number;
+  toMs: number;
+}
+
+export interface CheckpointTask {
+  kind: 'checkpoint';
+  mode: 'PASSIVE' | 'TRUNCATE';
+}
+
+export interface RetentionTask {
+  kind: 'retention';
+  nowMs: number;
+  sessionRetentionDays: number;
+  highScoreRetentionDays: number;
+}
+
+export interface BackupTask {
+  kind: 'backup';
+  destPath: string;
+}
+
+export interface CloseTask {
+  kind: 'close';
+}
+
+export type Task =
+  | OpenTask
+  | ApplyTask
+  | ReloadSessionsTask
+  | ReloadRestTask
+  | CountStartedTask
+  | CheckpointTask
+  | RetentionTask
+  | BackupTask
+  | CloseTask;
+
+/** Stable error codes; the README lists them. */
+export type ErrorCode =
+  | 'NOT_OPEN' // a task other than open reached a worker with no database
+  | 'SCHEMA_TOO_NEW' // the file was written by a newer version: refuse, touch nothing
+  | 'LOCKED' // another process owns the database file
+  | 'BAD_BATCH' // the batch bytes do not decode (a bug: never retried)
+  | 'DISK_FULL' // SQLITE_FULL / ENOSPC
+  | 'IO' // SQLITE_IOERR and friends
+  | 'BUSY' // SQLITE_BUSY / SQLITE_LOCKED
+  | 'SQLITE' // any other SQLite error
+  | 'INTERNAL';
+
+export interface TaskError {
+  ok: false;
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+}
+
+export interface OpenReply {
+  ok: true;
+  kind: 'open';
+  /** Where a corrupt file was moved, or null. */
+  quarantinedTo: string | null;
+  quarantineReason: string | null;
+  created: boolean;
+  schemaVersion: number;
+  migratedFrom: number;
+  lastSeq: number;
+  sessionsToday: number;
+}
+
+export interface ApplyReply {
+  ok: true;
+  kind: 'apply';
+  seq: number;
+  /** false when this seq (or a later one) was already applied: replay is a no-op. */
+  applied: boolean;
+  rows: number;
+  commitMs: number;
+}
+
+export interface ReloadSessionsReply {
+  ok: true;
+  kind: 'reloadSessions';
+  /** msgpack array of SessionRecord (moved); only rows that decoded. */
+  page: ArrayBuffer;
+  count: number;
+  /** Rows that failed to decode, skipped (ids for the log). */
+  skippedIds: string[];
+  /** Pass as afterId for the next page; null when this was the last page. */
+  nextAfterId: string | null;
+}
+
+export interface ReloadRestReply {
+  ok: true;
+  kind: 'reloadRest';
+  stats: StatsRecord | null;
+  /** Newest first. */
+  highScores: HighScoreRecord[];
+  maxHighScoreId: number;
+  notices: NoticeRecord[];
+  settings: SettingRecord[];
+  skipped: number;
+}
+
+export interface CountStartedReply {
+  ok: true;
+  kind: 'countStarted';
+  count: number;
+}
+
+export interface CheckpointReply {
+  ok: true;
+  kind: 'checkpoint';
+  busy: number;
+  logFrames: number;
+  checkpointedFrames: number;
+}
+
+export interface RetentionReply {
+  ok: true;
+  kind: 'retention';
+  deletedSessions: number;
+  deletedHighScores: number;
+}
+
+export interface BackupReply {
+  ok: true;
+  kind: 'backup';
+  destPath: string;
+  totalPages: number;
+}
+
+export interface CloseReply {
+  ok: true;
+  kind: 'close';
+}
+
+export type Reply =
+  | OpenReply
+  | ApplyReply
+  | ReloadSessionsReply
+  | ReloadRestReply
+  | CountStartedReply
+  | CheckpointReply
+  | RetentionReply
+  | BackupReply
+  | CloseReply
+  | TaskError;
+
+/** Maps each task kind to its success reply, for typed calls from the client. */
+export interface ReplyOf {
+  open: OpenReply;
+  apply: ApplyReply;
+  reloadSessions: ReloadSessionsReply;
+  reloadRest: ReloadRestReply;
+  countStarted: CountStartedReply;
+  checkpoint: CheckpointReply;
+  retention: RetentionReply;
+  backup: BackupReply;
+  close: CloseReply;
+}
