@@ -142,6 +142,16 @@ export interface Batch {
 
 export type Synchronous = 'NORMAL' | 'FULL';
 
+/**
+ * Piscina `workerData` of the persistence worker. A thread that piscina starts to replace a
+ * crashed one has received no `open` task: it reopens this file by itself at its first task
+ * (never creating or quarantining it).
+ */
+export interface PersistWorkerData {
+  dbPath: string;
+  synchronous: Synchronous;
+}
+
 export interface OpenTask {
   kind: 'open';
   dbPath: string;

@@ -1,0 +1,83 @@
+/**
+ * The one path every command takes, whatever the transport:
+ *
+ *   admit (rate limit, shutdown, queue bound) → find session → [transport reads the body]
+ *     → run the rule → answer now (ack=memory, or nothing changed)
+ *                    → or hold the answer until its seq is committed (ack=durable)
+ *
+ * HTTP and WebSocket differ only in how they get the body and write the answer; the checks, their
+ * order and their error strings live here once.
+ */
+import type { SessionRecord } from '../../workers/protocol.js';
+import { type Answer, fail } from '../state/answer.js';
+import type { ProcessInfo } from '../state/catalog.js';
+import type { HotState } from '../state/hot-state.js';
+import { type CommandContext, COMMANDS, findSession, type Op, runCommand } from './commands.js';
+import type { RateLimiter } from './rate-limit.js';
+
+export const RATE_LIMITED = 'Rate limit exceeded';
+export const QUEUE_FULL = 'Server busy: too many unsaved changes, retry later';
+export const SHUTTING_DOWN = 'Server is shutting down';
+export const NOT_DURABLE = 'Change not saved in time: storage unavailable, retry later';
+
+/** What dispatch needs of the persistence queue (a subset of WriteBehindQueue). */
+export interface DurabilityGate {
+  accepting(): boolean;
+  whenDurable(seq: number, cb: (error: Error | null) => void): void;
+}
+
+export interface Dispatcher {
+  state: HotState;
+  info: ProcessInfo;
+  limiter: RateLimiter;
+  queue: DurabilityGate;
+  ack: 'durable' | 'memory';
+  isShuttingDown(): boolean;
+  now(): number;
+  /** Counts refused writes (metrics). */
+  onRefused?(reason: 'rate' | 'queue' | 'shutdown'): void;
+}
+
+/** Phase 1, before any body is read: the rate limit and, for session commands, the lookup. */
+export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: string): SessionRecord | null | Answer {
+  if (COMMANDS[op].write) {
+    const decision = d.limiter.take(clientKey, d.now());
+    if (!decision.allowed) {
+      d.onRefused?.('rate');
+      return fail(429, RATE_LIMITED, decision.retryAfterS);
+    }
+  }
+  return findSession(context(d), op, sessionId);
+}
+
+/**
+ * Phase 2, with the body: refuses writes that cannot be queued (nothing changes then), runs the
+ * rule, and calls `reply` once — at once, or after the commit in durable mode.
+ */
+export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, body: unknown, reply: (a: Answer) => void): void {
+  if (COMMANDS[op].write) {
+    if (d.isShuttingDown()) {
+      d.onRefused?.('shutdown');
+      return reply(fail(503, SHUTTING_DOWN, 1));
+    }
+    if (!d.queue.accepting()) {
+      d.onRefused?.('queue');
+      return reply(fail(503, QUEUE_FULL, 1));
+    }
+  }
+  const ctx = context(d);
+  // The session may have ended while the body was arriving: look it up again.
+  const session = findSession(ctx, op, sessionId);
+  if (session !== null && !isSession(session)) return reply(session);
+  const answer = runCommand(ctx, op, session, body);
+  if (answer.seq === null || d.ack === 'memory') return reply(answer);
+  d.queue.whenDurable(answer.seq, (error) => reply(error === null ? answer : fail(503, NOT_DURABLE, 1)));
+}
+
+export function isSession(value: SessionRecord | Answer | null): value is SessionRecord {
+  return value !== null && !('status' in value && 'body' in value);
+}
+
+function context(d: Dispatcher): CommandContext {
+  return { state: d.state, info: d.info, nowMs: d.now() };
+}

@@ -1,0 +1,228 @@
+// Configuration: the environment, read once and strictly, into a frozen Config.
+//
+// Role: turn an env-like object into validated settings, or throw one ConfigError listing every
+// problem at once (the variable, its value, what is accepted), so an operator fixes them in one go.
+// Never: read the real environment itself (src/main.ts passes it in, so this stays a pure function),
+// touch the file system, or fall back to a default when a variable is set but wrong. Every knob has a
+// row in docs/configuration.md, and a test checks that table against CONFIG_ENV_NAMES both ways.
+
+import { booleanKnob, integerKnob, type Knob, oneOfKnob, pathKnob, Rejection, textKnob } from './config/knobs.js';
+import { closestName } from './config/suggest.js';
+
+export const ACK_MODES = ['durable', 'memory'] as const;
+export type AckMode = (typeof ACK_MODES)[number];
+export const SQLITE_SYNCHRONOUS_MODES = ['NORMAL', 'FULL'] as const;
+export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Validated settings; paths are absolute. docs/configuration.md says what each one changes. */
+export interface Config {
+  /** TCP port; 0 = any free port (tests). */
+  readonly port: number;
+  readonly host: string;
+  /** Absolute path of the SQLite file the persistence worker owns. */
+  readonly dbPath: string;
+  /** Absolute path of a directory served as static files; null = none. */
+  readonly staticDir: string | null;
+  /** Requests per minute per client; 0 = limiter off. */
+  readonly rateLimitPerMin: number;
+  readonly trustProxy: boolean;
+  /** durable: answer a write after its batch commits; memory: as soon as the hot state changed. */
+  readonly ack: AckMode;
+  readonly flushIntervalMs: number;
+  /** Dirty entities that trigger a flush before the interval ends. */
+  readonly flushMaxBatch: number;
+  /** Dirty entities not yet committed; past it writes get 503. Always >= flushMaxBatch. */
+  readonly queueMaxPending: number;
+  readonly sqliteSynchronous: SqliteSynchronous;
+  readonly shutdownTimeoutMs: number;
+  /** How long a durable answer waits for its commit before 503. */
+  readonly durableWaitMs: number;
+  /** Cap of the failed-batch retry backoff. */
+  readonly retryMaxBackoffMs: number;
+  /** WAL checkpoint period, outside the commit path; 0 = never on a timer. */
+  readonly checkpointIntervalMs: number;
+  readonly staleSweepIntervalMs: number;
+  /** 0 = keep forever. */
+  readonly sessionRetentionDays: number;
+  /** 0 = keep forever. */
+  readonly highScoreRetentionDays: number;
+  readonly logLevel: LogLevel;
+  /** Throttle of the `stats` WebSocket topic. */
+  readonly statsPushMs: number;
+  readonly wsMaxPayloadBytes: number;
+  readonly wsMaxBackpressureBytes: number;
+  readonly wsIdleTimeoutS: number;
+  readonly wsMaxConnections: number;
+}
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_HOST = '0.0.0.0';
+/** Relative: resolved against the `cwd` given to loadConfig. */
+export const DEFAULT_DB_PATH = 'data/vibefixer.sqlite';
+/** No static files. */
+export const DEFAULT_STATIC_DIR = null;
+export const DEFAULT_RATE_LIMIT_PER_MIN = 600;
+export const DEFAULT_TRUST_PROXY = false;
+export const DEFAULT_ACK: AckMode = 'durable';
+export const DEFAULT_FLUSH_INTERVAL_MS = 100;
+export const DEFAULT_FLUSH_MAX_BATCH = 2_000;
+export const DEFAULT_QUEUE_MAX_PENDING = 200_000;
+export const DEFAULT_SQLITE_SYNCHRONOUS: SqliteSynchronous = 'NORMAL';
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+export const DEFAULT_DURABLE_WAIT_MS = 5_000;
+export const DEFAULT_RETRY_MAX_BACKOFF_MS = 5_000;
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
+export const DEFAULT_STALE_SWEEP_INTERVAL_MS = 30_000;
+export const DEFAULT_SESSION_RETENTION_DAYS = 30;
+export const DEFAULT_HIGH_SCORE_RETENTION_DAYS = 180;
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+export const DEFAULT_STATS_PUSH_MS = 250;
+export const DEFAULT_WS_MAX_PAYLOAD_BYTES = 102_400;
+export const DEFAULT_WS_MAX_BACKPRESSURE_BYTES = 1_048_576;
+export const DEFAULT_WS_IDLE_TIMEOUT_S = 120;
+export const DEFAULT_WS_MAX_CONNECTIONS = 10_000;
+
+const MS = 'milliseconds';
+
+/** One knob per Config field; the mapped type makes a missing or mistyped knob a compile error. */
+const KNOBS: { readonly [K in keyof Config]: Knob<Config[K]> } = {
+  port: integerKnob('PORT', DEFAULT_PORT, 0, 65_535),
+  host: textKnob('HOST', DEFAULT_HOST, 'a host name or IP address'),
+  dbPath: pathKnob('VIBEFIXER_DB_PATH', DEFAULT_DB_PATH, 'a file path', {
+    ':memory:':
+      'is not allowed: the persistence worker thread owns a database file, and an in-memory database would lose every write at restart',
+  }),
+  staticDir: pathKnob('VIBEFIXER_STATIC_DIR', DEFAULT_STATIC_DIR, 'a directory path'),
+  rateLimitPerMin: integerKnob('VIBEFIXER_RATE_LIMIT_PER_MIN', DEFAULT_RATE_LIMIT_PER_MIN, 0, 1_000_000, 'requests per minute'),
+  trustProxy: booleanKnob('VIBEFIXER_TRUST_PROXY', DEFAULT_TRUST_PROXY),
+  ack: oneOfKnob('VIBEFIXER_ACK', ACK_MODES, DEFAULT_ACK),
+  flushIntervalMs: integerKnob('VIBEFIXER_FLUSH_INTERVAL_MS', DEFAULT_FLUSH_INTERVAL_MS, 1, 60_000, MS),
+  flushMaxBatch: integerKnob('VIBEFIXER_FLUSH_MAX_BATCH', DEFAULT_FLUSH_MAX_BATCH, 1, 100_000, 'entities'),
+  queueMaxPending: integerKnob('VIBEFIXER_QUEUE_MAX_PENDING', DEFAULT_QUEUE_MAX_PENDING, 1, 10_000_000, 'entities'),
+  sqliteSynchronous: oneOfKnob('VIBEFIXER_SQLITE_SYNCHRONOUS', SQLITE_SYNCHRONOUS_MODES, DEFAULT_SQLITE_SYNCHRONOUS),
+  shutdownTimeoutMs: integerKnob('VIBEFIXER_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 100, 600_000, MS),
+  durableWaitMs: integerKnob('VIBEFIXER_DURABLE_WAIT_MS', DEFAULT_DURABLE_WAIT_MS, 10, 600_000, MS),
+  retryMaxBackoffMs: integerKnob('VIBEFIXER_RETRY_MAX_BACKOFF_MS', DEFAULT_RETRY_MAX_BACKOFF_MS, 10, 600_000, MS),
+  checkpointIntervalMs: integerKnob('VIBEFIXER_CHECKPOINT_INTERVAL_MS', DEFAULT_CHECKPOINT_INTERVAL_MS, 0, 3_600_000, MS),
+  staleSweepIntervalMs: integerKnob('VIBEFIXER_STALE_SWEEP_INTERVAL_MS', DEFAULT_STALE_SWEEP_INTERVAL_MS, 10, 3_600_000, MS),
+  sessionRetentionDays: integerKnob('VIBEFIXER_SESSION_RETENTION_DAYS', DEFAULT_SESSION_RETENTION_DAYS, 0, 36_500, 'days'),
+  highScoreRetentionDays: integerKnob('VIBEFIXER_HIGH_SCORE_RETENTION_DAYS', DEFAULT_HIGH_SCORE_RETENTION_DAYS, 0, 36_500, 'days'),
+  logLevel: oneOfKnob('VIBEFIXER_LOG_LEVEL', LOG_LEVELS, DEFAULT_LOG_LEVEL),
+  statsPushMs: integerKnob('VIBEFIXER_STATS_PUSH_MS', DEFAULT_STATS_PUSH_MS, 10, 60_000, MS),
+  wsMaxPayloadBytes: integerKnob('VIBEFIXER_WS_MAX_PAYLOAD_BYTES', DEFAULT_WS_MAX_PAYLOAD_BYTES, 1_024, 16_777_216, 'bytes'),
+  wsMaxBackpressureBytes: integerKnob(
+    'VIBEFIXER_WS_MAX_BACKPRESSURE_BYTES',
+    DEFAULT_WS_MAX_BACKPRESSURE_BYTES,
+    1_024,
+    1_073_741_824,
+    'bytes',
+  ),
+  // uWebSockets.js refuses an idle timeout under 8 s or over 960 s (and rounds to 4 s).
+  wsIdleTimeoutS: integerKnob('VIBEFIXER_WS_IDLE_TIMEOUT_S', DEFAULT_WS_IDLE_TIMEOUT_S, 8, 960, 'seconds'),
+  wsMaxConnections: integerKnob('VIBEFIXER_WS_MAX_CONNECTIONS', DEFAULT_WS_MAX_CONNECTIONS, 1, 1_000_000, 'connections'),
+};
+
+type Field = keyof Config;
+const FIELDS = Object.keys(KNOBS) as Field[];
+
+/** Every variable loadConfig reads, in table order. */
+export const CONFIG_ENV_NAMES: readonly string[] = Object.freeze(FIELDS.map((field) => KNOBS[field].env));
+
+const PREFIX = 'VIBEFIXER_';
+const KNOWN_PREFIXED = CONFIG_ENV_NAMES.filter((name) => name.startsWith(PREFIX));
+
+/** Names people plausibly try that are not settings, with what to do instead. */
+const NOT_SETTINGS: Readonly<Record<string, string>> = {
+  VIBEFIXER_PORT: 'did you mean PORT?',
+  VIBEFIXER_HOST: 'did you mean HOST?',
+  VIBEFIXER_BODY_LIMIT_BYTES: 'the 100 KiB body limit is fixed by the API contract',
+};
+
+/** A bad configuration; `problems` has one line per bad variable, and the message is those lines. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
+/**
+ * Reads the settings from `env`, and only from it (src/main.ts passes the real environment), and
+ * resolves paths against `cwd`. Unset variables take their default; a set but bad value, an unknown
+ * VIBEFIXER_* name or a broken cross-field rule is a problem; all are thrown as one ConfigError.
+ */
+export function loadConfig(env: Record<string, string | undefined>, cwd = '.'): Readonly<Config> {
+  const problems: string[] = [];
+  const failed = new Set<Field>();
+  const values: Partial<Record<Field, unknown>> = {};
+  for (const field of FIELDS) {
+    const knob: Knob<unknown> = KNOBS[field];
+    const raw = env[knob.env];
+    const value =
+      raw === undefined ? knob.fallback(cwd) : raw === '' ? new Rejection('is empty, not unset') : knob.parse(raw, cwd);
+    if (value instanceof Rejection) {
+      problems.push(`${knob.env}=${JSON.stringify(raw)} ${value.why} (expected ${knob.expected})`);
+      failed.add(field);
+    } else {
+      values[field] = value;
+    }
+  }
+  const config = values as Config;
+  problems.push(...crossFieldProblems(config, env, failed), ...unknownNameProblems(env));
+  if (problems.length > 0) throw new ConfigError(problems);
+  // Every value is a primitive or null, so freezing the top level freezes it all.
+  return Object.freeze(config);
+}
+
+function crossFieldProblems(config: Config, env: Record<string, string | undefined>, failed: Set<Field>): string[] {
+  const shown = (field: Field) =>
+    `${KNOBS[field].env}=${String(config[field])}${env[KNOBS[field].env] === undefined ? ' (default)' : ''}`;
+  const problems: string[] = [];
+  // A batch is taken from the pending entities: a queue smaller than one batch could never fill it.
+  if (!failed.has('queueMaxPending') && !failed.has('flushMaxBatch') && config.queueMaxPending < config.flushMaxBatch) {
+    problems.push(
+      `${shown('queueMaxPending')} is less than ${shown('flushMaxBatch')}: the queue must hold at least one full batch`,
+    );
+  }
+  return problems;
+}
+
+function unknownNameProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  for (const name of Object.keys(env)) {
+    // Names are case-sensitive, so "vibefixer_ack" is unknown too, and gets VIBEFIXER_ACK as a suggestion.
+    if (env[name] === undefined || !name.toUpperCase().startsWith(PREFIX) || KNOWN_PREFIXED.includes(name)) continue;
+    const suggestion = closestName(name, KNOWN_PREFIXED);
+    const hint =
+      NOT_SETTINGS[name.toUpperCase()] ??
+      (suggestion === undefined ? 'see docs/configuration.md for the list' : `did you mean ${suggestion}?`);
+    problems.push(`${name} is not a known setting; ${hint}`);
+  }
+  return problems;
+}
+
+/** One sentence on what an answered write survives with these settings; printed at start-up. */
+export function describeDurability(c: Config): string {
+  const sync = `synchronous=${c.sqliteSynchronous}`;
+  if (c.ack === 'durable') {
+    return c.sqliteSynchronous === 'FULL'
+      ? `ack=durable, ${sync}: an answered write survives a process crash (kill -9) and a power loss (one fsync per commit)`
+      : `ack=durable, ${sync}: an answered write survives a process crash (kill -9); a power loss may lose the last commits (those since the last WAL checkpoint)`;
+  }
+  const lost =
+    `at most the writes of the last ~${c.flushIntervalMs} ms plus one commit ` +
+    `(while commits fail: every pending write, up to ${c.queueMaxPending} entities)`;
+  return c.sqliteSynchronous === 'FULL'
+    ? `ack=memory, flush every ${c.flushIntervalMs} ms, ${sync}: a process crash or a power loss loses ${lost}`
+    : `ack=memory, flush every ${c.flushIntervalMs} ms, ${sync}: a process crash loses ${lost}; a power loss may also lose the commits since the last WAL checkpoint`;
+}
+
+/** The one place that reads the process environment: main calls this once at start-up. */
+export function loadConfigFromProcess(): Readonly<Config> {
+  return loadConfig(process.env, process.cwd());
+}

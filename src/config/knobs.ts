@@ -1,0 +1,104 @@
+// Knob kinds: how one environment value is parsed, strictly, into a typed setting.
+//
+// Each kind knows what it accepts (`expected`, shown in errors and matching docs/configuration.md),
+// its value when the variable is unset, and how to parse a set, non-empty value. A bad value is a
+// Rejection, never a silent fall-back to the default: no `parseInt(x) || d`, no "12abc", no "1e3".
+
+import { resolve } from 'node:path';
+
+/** Why a set value was refused; the caller adds the variable name, the value and `expected`. */
+export class Rejection {
+  constructor(readonly why: string) {}
+}
+
+export interface Knob<T> {
+  /** The environment variable, e.g. "VIBEFIXER_FLUSH_INTERVAL_MS". */
+  readonly env: string;
+  /** What is accepted, e.g. "1..60000 milliseconds". */
+  readonly expected: string;
+  /** The value when the variable is unset; paths resolve against `cwd`. */
+  readonly fallback: (cwd: string) => T;
+  /** Parses a set, non-empty value. */
+  readonly parse: (raw: string, cwd: string) => T | Rejection;
+}
+
+const INTEGER = /^-?\d+$/;
+
+/** A whole number in min..max; `unit` is named in errors ("milliseconds", "bytes"). */
+export function integerKnob(env: string, fallback: number, min: number, max: number, unit = ''): Knob<number> {
+  return {
+    env,
+    expected: unit === '' ? `${min}..${max}` : `${min}..${max} ${unit}`,
+    fallback: () => fallback,
+    parse: (raw) => {
+      if (!INTEGER.test(raw)) return new Rejection('is not an integer');
+      const value = Number(raw) + 0; // + 0 turns "-0" into 0
+      return value >= min && value <= max ? value : new Rejection('is out of range');
+    },
+  };
+}
+
+/** Exactly true|false|1|0, in any case; "yes", "on" and "" are refused. */
+export function booleanKnob(env: string, fallback: boolean): Knob<boolean> {
+  return {
+    env,
+    expected: 'true, false, 1 or 0',
+    fallback: () => fallback,
+    parse: (raw) => {
+      switch (raw.toLowerCase()) {
+        case 'true':
+        case '1':
+          return true;
+        case 'false':
+        case '0':
+          return false;
+        default:
+          return new Rejection('is not a boolean');
+      }
+    },
+  };
+}
+
+/** One of `values`, matched case-insensitively and returned in its canonical spelling. */
+export function oneOfKnob<T extends string>(env: string, values: readonly T[], fallback: T): Knob<T> {
+  const listed = values.length === 1 ? values[0] : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+  return {
+    env,
+    expected: listed,
+    fallback: () => fallback,
+    parse: (raw) =>
+      values.find((value) => value.toLowerCase() === raw.toLowerCase()) ?? new Rejection('is not an accepted value'),
+  };
+}
+
+function untrimmed(raw: string): Rejection | undefined {
+  if (raw.trim() === '') return new Rejection('is blank');
+  if (raw.trim() !== raw) return new Rejection('has leading or trailing whitespace');
+  return undefined;
+}
+
+/** A non-blank string without surrounding whitespace, taken as is. */
+export function textKnob(env: string, fallback: string, expected: string): Knob<string> {
+  return { env, expected, fallback: () => fallback, parse: (raw) => untrimmed(raw) ?? raw };
+}
+
+/**
+ * A path resolved against `cwd`; a null fallback means "none" when unset. `refused` maps values that
+ * look like paths but must not be used to the reason why (e.g. SQLite's ":memory:").
+ */
+export function pathKnob<F extends string | null>(
+  env: string,
+  fallback: F,
+  expected: string,
+  refused: Readonly<Record<string, string>> = {},
+): Knob<string | F> {
+  return {
+    env,
+    expected,
+    fallback: (cwd) => (fallback === null ? fallback : resolve(cwd, fallback)),
+    parse: (raw, cwd) => {
+      const why = Object.hasOwn(refused, raw) ? refused[raw] : undefined;
+      return untrimmed(raw) ?? (why === undefined ? resolve(cwd, raw) : new Rejection(why));
+    },
+  };
+}

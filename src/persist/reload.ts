@@ -1,0 +1,64 @@
+/**
+ * Start-up reload: reads every active session page by page from the worker, and the small
+ * tables in one go, before the port opens. While the main thread decodes page N the worker is
+ * already reading page N + 1. Rows that fail to decode are skipped by the worker and reported
+ * here, never fatal.
+ */
+import type { Logger } from 'pino';
+import type { ReloadRestReply, SessionRecord, TaskError } from '../../workers/protocol.js';
+import { decode } from '../../workers/protocol.js';
+import type { WorkerClient } from './client.js';
+
+export const RELOAD_PAGE_SIZE = 5000;
+
+export class ReloadError extends Error {
+  constructor(readonly error: TaskError) {
+    super(`reload failed: ${error.code}: ${error.message}`);
+  }
+}
+
+export interface ReloadResult {
+  sessions: number;
+  skippedSessionIds: string[];
+  rest: ReloadRestReply;
+  durationMs: number;
+}
+
+export interface ReloadOptions {
+  highScoreLimit: number;
+  onSessions(records: SessionRecord[]): void;
+  log: Logger;
+  pageSize?: number;
+}
+
+export async function reloadState(client: WorkerClient, opts: ReloadOptions): Promise<ReloadResult> {
+  const started = performance.now();
+  const limit = opts.pageSize ?? RELOAD_PAGE_SIZE;
+  let sessions = 0;
+  const skippedSessionIds: string[] = [];
+  let lastLogMs = started;
+
+  let next = client.run({ kind: 'reloadSessions', afterId: null, limit });
+  for (;;) {
+    const reply = await next;
+    if (!reply.ok) throw new ReloadError(reply);
+    // Ask for the next page before decoding this one: the two threads work in parallel.
+    if (reply.nextAfterId !== null) next = client.run({ kind: 'reloadSessions', afterId: reply.nextAfterId, limit });
+    const records = decode<SessionRecord[]>(reply.page);
+    opts.onSessions(records);
+    sessions += records.length;
+    skippedSessionIds.push(...reply.skippedIds);
+    const nowMs = performance.now();
+    if (nowMs - lastLogMs >= 1000) {
+      lastLogMs = nowMs;
+      opts.log.info({ sessions, elapsedMs: Math.round(nowMs - started) }, 'reload progress');
+    }
+    if (reply.nextAfterId === null) break;
+  }
+  for (const id of skippedSessionIds) opts.log.error({ sessionId: id }, 'reload skipped a session row that does not decode');
+
+  const rest = await client.run({ kind: 'reloadRest', highScoreLimit: opts.highScoreLimit });
+  if (!rest.ok) throw new ReloadError(rest);
+  if (rest.skipped > 0) opts.log.error({ rows: rest.skipped }, 'reload skipped rows that do not decode');
+  return { sessions, skippedSessionIds, rest, durationMs: performance.now() - started };
+}

@@ -1,0 +1,144 @@
+/**
+ * A real server process for integration and crash tests: the BUILT server (dist/, built by
+ * `npm test`'s pretest), port 0, its own temporary directory, logs parsed from stdout.
+ * Only processes started here are ever signalled, by their own PID.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+
+export interface LogLine {
+  level: number;
+  event?: string;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+export interface ChildServer {
+  proc: ChildProcess;
+  port: number;
+  url: string;
+  logs: LogLine[];
+  /** Resolves with the exit code (null if killed by a signal). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until a log line matches, up to `timeoutMs`. */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function tempDir(prefix = 'vibefixer-test-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Starts the server; resolves once it logs `listening` (rejects if it exits first). */
+export function startChild(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildServer> {
+  const proc = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', VIBEFIXER_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const watchers: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+  let stderr = '';
+  let buffered = '';
+  proc.stdout!.setEncoding('utf8');
+  proc.stdout!.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const text = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        continue;
+      }
+      logs.push(line);
+      for (const w of watchers.splice(0)) (w.match(line) ? w.resolve(line) : watchers.push(w));
+    }
+  });
+  proc.stderr!.setEncoding('utf8');
+  proc.stderr!.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    proc.once('exit', (code, signal) => res({ code, signal })),
+  );
+
+  const waitForLog = (match: (l: LogLine) => boolean, ms = timeoutMs) =>
+    new Promise<LogLine>((res, rej) => {
+      const found = logs.find(match);
+      if (found) return res(found);
+      const timer = setTimeout(() => rej(new Error(`log line not seen in ${ms} ms; stderr: ${stderr}`)), ms);
+      watchers.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer);
+          res(l);
+        },
+      });
+    });
+
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`server did not start in ${timeoutMs} ms; stderr: ${stderr}; logs: ${JSON.stringify(logs.slice(-5))}`));
+    }, timeoutMs);
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited before listening (code ${code}, signal ${signal}); stderr: ${stderr}; logs: ${JSON.stringify(logs.slice(-5))}`));
+    });
+    waitForLog((l) => l.event === 'listening', timeoutMs).then((line) => {
+      clearTimeout(timer);
+      const port = line.port as number;
+      res({
+        proc,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        logs,
+        exited,
+        waitForLog,
+        stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+          if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+          const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+          const result = await exited;
+          clearTimeout(killer);
+          return result;
+        },
+      });
+    }, () => undefined);
+  });
+}
+
+/** Runs the server to completion (for start-up refusals): exit code, logs and stderr. */
+export function runChildToExit(env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; logs: LogLine[]; stderr: string }> {
+  return new Promise((res, rej) => {
+    const proc = spawn(process.execPath, [MAIN], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let stderr = '';
+    proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`server still running after ${timeoutMs} ms`));
+    }, timeoutMs);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      const logs = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as LogLine);
+      res({ code, logs, stderr });
+    });
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * Housekeeping the main thread asks for: WAL checkpoints, retention deletes, an online backup,
+ * and the final close.
+ *
+ * Never: run on its own (no timers here; the main thread decides when), delete an active
+ * session, or write the backup over an existing file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type {
+  BackupReply,
+  BackupTask,
+  CheckpointReply,
+  CheckpointTask,
+  CloseReply,
+  RetentionReply,
+  RetentionTask,
+} from '../protocol.js';
+import { WorkerFailure } from './errors.js';
+import type { CheckpointRow, Store } from './statements.js';
+
+export const MS_PER_DAY = 86_400_000;
+/** Rows deleted per retention transaction: each stays short, so an apply waits at most one. */
+export const RETENTION_CHUNK_ROWS = 1000;
+
+/**
+ * PASSIVE copies what it can without waiting (nobody else can read this file, so in practice
+ * all of it); the WAL restarts from its beginning at the next commit. TRUNCATE also empties
+ * the -wal file, for shutdown.
+ */
+export function checkpoint(store: Store, task: CheckpointTask): CheckpointReply {
+  let row: CheckpointRow | undefined;
+  if (task.mode === 'PASSIVE') row = store.st.checkpointPassive.get();
+  else if (task.mode === 'TRUNCATE') row = store.st.checkpointTruncate.get();
+  else throw new WorkerFailure('INTERNAL', `checkpoint: unknown mode ${String(task.mode)}`);
+  if (row === undefined) throw new WorkerFailure('SQLITE', 'checkpoint: wal_checkpoint returned no row');
+  return { ok: true, kind: 'checkpoint', busy: row.busy, logFrames: row.log, checkpointedFrames: row.checkpointed };
+}
+
+function cutoffMs(nowMs: number, days: number, name: string): number | null {
+  if (!Number.isFinite(days) || days < 0) {
+    throw new WorkerFailure('INTERNAL', `retention: ${name} must be a number >= 0 (0 keeps forever), got ${days}`);
+  }
+  return days === 0 ? null : nowMs - days * MS_PER_DAY;
+}
+
+/**
+ * Deletes ended sessions (and their levels) that ended before now - sessionRetentionDays, and
+ * high scores created before now - highScoreRetentionDays. 0 days keeps forever. Deletes run
+ * in chunks of RETENTION_CHUNK_ROWS rows, one short transaction each: retention is idempotent,
+ * so a crash between chunks only leaves work for the next run.
+ */
+export function retention(store: Store, task: RetentionTask): RetentionReply {
+  if (!Number.isFinite(task.nowMs)) throw new WorkerFailure('INTERNAL', `retention: nowMs must be a number, got ${task.nowMs}`);
+  const sessionCutoff = cutoffMs(task.nowMs, task.sessionRetentionDays, 'sessionRetentionDays');
+  const highScoreCutoff = cutoffMs(task.nowMs, task.highScoreRetentionDays, 'highScoreRetentionDays');
+  const { db, st } = store;
+
+  const deleteSessionChunk = db.transaction((cutoff: number): number => {
+    const ids = st.endedBefore.all(cutoff, RETENTION_CHUNK_ROWS);
+    for (const id of ids) {
+      st.deleteSession.run(id);
+      st.deleteLevel.run(id);
+    }
+    return ids.length;
+  });
+  const deleteHighScoreChunk = db.transaction(
+    (cutoff: number): number => st.deleteHighScoresBefore.run(cutoff, RETENTION_CHUNK_ROWS).changes,
+  );
+
+  let deletedSessions = 0;
+  if (sessionCutoff !== null) {
+    for (let n = RETENTION_CHUNK_ROWS; n === RETENTION_CHUNK_ROWS; ) {
+      n = deleteSessionChunk.immediate(sessionCutoff);
+      deletedSessions += n;
+    }
+  }
+  let deletedHighScores = 0;
+  if (highScoreCutoff !== null) {
+    for (let n = RETENTION_CHUNK_ROWS; n === RETENTION_CHUNK_ROWS; ) {
+      n = deleteHighScoreChunk.immediate(highScoreCutoff);
+      deletedHighScores += n;
+    }
+  }
+  return { ok: true, kind: 'retention', deletedSessions, deletedHighScores };
+}
+
+/**
+ * `VACUUM INTO` rather than better-sqlite3's async `db.backup()`: one synchronous statement
+ * reading one consistent snapshot, so `handle()` stays synchronous and no other task can
+ * interleave with a half-copied backup; the copy is also compacted. It blocks applies for its
+ * duration (the worker has one thread), so the main thread should schedule it off-peak.
+ */
+export function backup(store: Store, task: BackupTask): BackupReply {
+  const destPath = path.resolve(task.destPath);
+  if (destPath === store.dbPath || destPath.startsWith(`${store.dbPath}-`)) {
+    throw new WorkerFailure('INTERNAL', `backup: destination ${destPath} is the database itself`);
+  }
+  if (fs.existsSync(destPath)) {
+    throw new WorkerFailure('IO', `backup: destination ${destPath} already exists; not overwriting it`);
+  }
+  fs.mkdirSync(path.dirname(destPath), { recursive: true });
+  store.st.vacuumInto.run(destPath);
+  // VACUUM INTO does not fsync its output: make the backup durable before saying it exists.
+  const fd = fs.openSync(destPath, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const totalPages = Math.ceil(fs.statSync(destPath).size / store.st.pageSize.get()!);
+  return { ok: true, kind: 'backup', destPath, totalPages };
+}
+
+/** TRUNCATE checkpoint (the -wal file ends empty), then release the file and its lock. */
+export function close(store: Store): CloseReply {
+  try {
+    store.st.checkpointTruncate.get();
+  } finally {
+    // Even when the checkpoint fails the lock is released; SQLite retries it on close.
+    store.db.close();
+  }
+  return { ok: true, kind: 'close' };
+}

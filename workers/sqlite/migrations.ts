@@ -1,0 +1,114 @@
+/**
+ * Numbered schema migrations. The schema version lives in `PRAGMA user_version`; migration N
+ * takes a database at version N-1 to version N inside one transaction, so a crash leaves the
+ * file at N-1 or N, never between.
+ *
+ * Never: edit or reorder a migration that has shipped (add a new one), run a migration outside
+ * its transaction, or open a file whose version is newer than `LATEST_SCHEMA_VERSION`
+ * (open.ts refuses those before calling `migrate`).
+ *
+ * Schema (times are epoch ms integers; `data` columns hold plain msgpack, see protocol.ts):
+ *   meta(key, value)                 'last_seq' (last applied batch), 'max_high_score_id'
+ *   sessions(id, status, started_at, ended_at, result, data)   mutable part, rewritten on change
+ *   session_levels(id, data)         immutable part (terrain, trash can), written once
+ *   stats(id = 1, data)
+ *   high_scores(id, created_at, data)   id assigned by the main thread
+ *   notices(id, valid_from, valid_to, data)
+ *   settings(key, data)
+ *
+ * Why levels have their own table: an UPDATE rewrites the whole row including overflow pages,
+ * so a level kept in `sessions` would be rewritten with every score change; in its own table
+ * it is written exactly once and the reload scan never walks over it.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'tables',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (
+          key TEXT PRIMARY KEY,
+          value INTEGER NOT NULL
+        );
+        INSERT INTO meta (key, value) VALUES ('last_seq', 0);
+        CREATE TABLE sessions (
+          id TEXT PRIMARY KEY,
+          status TEXT NOT NULL CHECK (status IN ('active', 'ended')),
+          started_at INTEGER NOT NULL,
+          ended_at INTEGER,
+          result TEXT,
+          data BLOB NOT NULL
+        );
+        CREATE TABLE session_levels (
+          id TEXT PRIMARY KEY,
+          data BLOB NOT NULL
+        );
+        CREATE TABLE stats (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          data BLOB NOT NULL
+        );
+        CREATE TABLE high_scores (
+          id INTEGER PRIMARY KEY,
+          created_at INTEGER NOT NULL,
+          data BLOB NOT NULL
+        );
+        CREATE TABLE notices (
+          id TEXT PRIMARY KEY,
+          valid_from TEXT NOT NULL,
+          valid_to TEXT NOT NULL,
+          data BLOB NOT NULL
+        );
+        CREATE TABLE settings (
+          key TEXT PRIMARY KEY,
+          data BLOB NOT NULL
+        );
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'indexes for reload, retention and sessionsToday; high-score id high-water mark',
+    up(db) {
+      db.exec(`
+        CREATE INDEX sessions_active ON sessions (id) WHERE status = 'active';
+        CREATE INDEX sessions_ended_at ON sessions (ended_at) WHERE status = 'ended';
+        CREATE INDEX sessions_started_at ON sessions (started_at);
+        CREATE INDEX high_scores_created_at ON high_scores (created_at, id);
+        INSERT INTO meta (key, value)
+          SELECT 'max_high_score_id', coalesce(max(id), 0) FROM high_scores;
+      `);
+    },
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export function schemaVersionOf(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Run every migration above the file's version up to `target` (default: latest), each in its
+ * own transaction that also bumps user_version. Returns the version found before migrating.
+ * `target` exists so tests can build a database as an older release left it.
+ */
+export function migrate(db: Database.Database, target = LATEST_SCHEMA_VERSION): number {
+  const from = schemaVersionOf(db);
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= from || migration.version > target) continue;
+    db.transaction(() => {
+      migration.up(db);
+      // user_version cannot take a bound parameter; the value is a trusted integer.
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+  return from;
+}

@@ -1,0 +1,151 @@
+/**
+ * Opens the database file for the one process that may own it:
+ *
+ *   exists? ──yes──► read-only probe: schema too new? ──► SCHEMA_TOO_NEW (nothing written)
+ *      │                   │ busy ──► LOCKED          │ not a database ──► quarantine
+ *      ▼                   ▼                          ▼
+ *   read-write connection: locking_mode=EXCLUSIVE, journal_mode=WAL, synchronous, no
+ *   auto-checkpoint, take the exclusive lock, quick_check, migrate, prepare statements.
+ *   Corruption found on the way ──► close, quarantine (with -wal/-shm), start a fresh file.
+ *
+ * Never: quarantine for anything but corruption (a lock, a permission error or a bad folder
+ * is returned as an error), overwrite or delete a database, write to a file whose schema is
+ * newer than this code, or quarantine during a lazy reopen (a restarted thread must not
+ * silently swap the file the running server has been reloaded from).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Synchronous } from '../protocol.js';
+import { WorkerFailure, isCorruption, errorCodeOf } from './errors.js';
+import { LATEST_SCHEMA_VERSION, migrate, schemaVersionOf } from './migrations.js';
+import { quarantineFiles } from './quarantine.js';
+import { prepareStatements, type Store } from './statements.js';
+
+/** How long a statement waits for a lock: short, a second owner must fail fast. */
+export const BUSY_TIMEOUT_MS = 1000;
+/** After a checkpoint resets the WAL, SQLite truncates the file back to this size. */
+export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+export interface OpenOptions {
+  dbPath: string;
+  synchronous: Synchronous;
+  /** A lazy reopen in a replaced thread: the file must exist and is never quarantined. */
+  reopen: boolean;
+}
+
+export interface Opened {
+  store: Store;
+  created: boolean;
+  quarantinedTo: string | null;
+  quarantineReason: string | null;
+  migratedFrom: number;
+}
+
+/** quick_check found problems: the file is a database, but not a sound one. */
+class CorruptionFound extends Error {}
+
+/** A reason to quarantine, or null when `err` is not about corrupt bytes. */
+function corruptionReason(err: unknown): string | null {
+  if (err instanceof CorruptionFound) return err.message;
+  if (isCorruption(err)) return `${errorCodeOf(err)}: ${(err as Error).message}`;
+  return null;
+}
+
+function schemaTooNew(dbPath: string, version: number): WorkerFailure {
+  return new WorkerFailure(
+    'SCHEMA_TOO_NEW',
+    `database ${dbPath} has schema version ${version} but this server knows up to ` +
+      `${LATEST_SCHEMA_VERSION}; it was written by a newer release. Refusing to open it, the file ` +
+      'was not modified: run the newer release or point VIBEFIXER_DB_PATH at another file',
+  );
+}
+
+export function openStore(options: OpenOptions): Opened {
+  const { synchronous, reopen } = options;
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new WorkerFailure('INTERNAL', `synchronous must be NORMAL or FULL, got ${String(synchronous)}`);
+  }
+  const dbPath = path.resolve(options.dbPath);
+  const existed = fs.existsSync(dbPath);
+  if (reopen && !existed) {
+    throw new WorkerFailure('NOT_OPEN', `no database is open and ${dbPath} no longer exists; not creating a new one`);
+  }
+  fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+
+  let corruption = existed ? probe(dbPath) : null;
+  if (corruption === null) {
+    try {
+      return { ...openReadWrite(dbPath, synchronous), created: !existed, quarantinedTo: null, quarantineReason: null };
+    } catch (err) {
+      corruption = corruptionReason(err);
+      if (corruption === null) throw err;
+    }
+  }
+  if (reopen) {
+    throw new WorkerFailure('SQLITE', `database ${dbPath} is corrupt (${corruption}); restart the server to quarantine it`);
+  }
+  const quarantinedTo = quarantineFiles(dbPath);
+  return { ...openReadWrite(dbPath, synchronous), created: true, quarantinedTo, quarantineReason: corruption };
+}
+
+/**
+ * Read the schema version through a read-only connection, which neither checkpoints nor
+ * changes the journal mode, so a refused file keeps its exact bytes (and its WAL). Returns a
+ * corruption reason, or null when the file looks like a database we may open.
+ */
+function probe(dbPath: string): string | null {
+  // A read-only connection to a WAL file creates the -shm index if it is missing; remove what
+  // we created so a refused file is left exactly as found.
+  const shmExisted = fs.existsSync(`${dbPath}-shm`);
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(dbPath, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    const version = schemaVersionOf(db);
+    if (version > LATEST_SCHEMA_VERSION) throw schemaTooNew(dbPath, version);
+    return null;
+  } catch (err) {
+    const reason = corruptionReason(err);
+    if (reason !== null) return reason;
+    throw err;
+  } finally {
+    db?.close();
+    if (!shmExisted) fs.rmSync(`${dbPath}-shm`, { force: true });
+  }
+}
+
+function openReadWrite(dbPath: string, synchronous: Synchronous): { store: Store; migratedFrom: number } {
+  const db = new Database(dbPath, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    // EXCLUSIVE before the first WAL access: the lock is held until close, and the WAL index
+    // lives in heap memory (no -shm file), which is only safe because nobody else may read.
+    db.pragma('locking_mode = EXCLUSIVE');
+    // Checked again under the lock, before anything is written (the probe ran without it).
+    const version = schemaVersionOf(db);
+    if (version > LATEST_SCHEMA_VERSION) throw schemaTooNew(dbPath, version);
+
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new WorkerFailure('SQLITE', `cannot switch ${dbPath} to WAL (journal_mode=${String(mode)})`);
+    // better-sqlite3 would otherwise leave a WAL database at FULL: always say which one.
+    db.pragma(`synchronous = ${synchronous}`);
+    // No checkpoint inside commits (they cost fsyncs in the commit path); the main thread sends
+    // `checkpoint` tasks on a timer, and journal_size_limit shrinks the WAL after each reset.
+    // Without those tasks the WAL grows without bound: the main thread must keep sending them.
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+    // Take the exclusive lock now, not at the first batch: a second server fails at start-up.
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+
+    const problems = db.pragma('quick_check(10)', { simple: false }) as Array<{ quick_check: string }>;
+    const first = problems[0]?.quick_check;
+    if (problems.length !== 1 || first !== 'ok') {
+      throw new CorruptionFound(`quick_check: ${problems.map((row) => row.quick_check).join('; ')}`);
+    }
+
+    const migratedFrom = migrate(db);
+    return { store: { db, dbPath, st: prepareStatements(db) }, migratedFrom };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Start-up reads: active sessions page by page, everything else in one reply, and the count of
+ * sessions started in a time window.
+ *
+ * A session page is built without re-encoding: each stored BLOB is already one msgpack value,
+ * so the page is a msgpack array header followed by the BLOBs' bytes, copied into one
+ * exact-size ArrayBuffer that the main thread decodes with a single unpack call.
+ *
+ * Never: put a BLOB in a page without checking that it decodes, by itself, to the session
+ * stored under its id (one bad row would otherwise break the whole page's decode), read the
+ * immutable levels, or write anything.
+ */
+import {
+  decode,
+  type CountStartedReply,
+  type CountStartedTask,
+  type HighScoreRecord,
+  type NoticeRecord,
+  type ReloadRestReply,
+  type ReloadRestTask,
+  type ReloadSessionsReply,
+  type ReloadSessionsTask,
+  type SettingRecord,
+  type StatsRecord,
+} from '../protocol.js';
+import { WorkerFailure } from './errors.js';
+import type { Store } from './statements.js';
+
+/** Largest page a task may ask for: bounds the worker's memory per reply. */
+export const MAX_PAGE_ROWS = 100_000;
+
+/** Bytes of the msgpack array header for `n` elements. */
+function arrayHeaderSize(n: number): number {
+  if (n < 16) return 1;
+  if (n < 0x10000) return 3;
+  return 5;
+}
+
+/** Writes the msgpack array header (fixarray, array 16, array 32) and returns its size. */
+export function writeArrayHeader(out: Uint8Array, n: number): number {
+  if (n < 16) {
+    out[0] = 0x90 | n;
+    return 1;
+  }
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  if (n < 0x10000) {
+    out[0] = 0xdc;
+    view.setUint16(1, n);
+    return 3;
+  }
+  out[0] = 0xdd;
+  view.setUint32(1, n);
+  return 5;
+}
+
+/** True when `bytes` decode, alone and with no trailing bytes, to an object with this id. */
+function isSessionBlob(id: string, bytes: Uint8Array): boolean {
+  try {
+    const value = decode<{ id?: unknown } | null>(bytes);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && value.id === id;
+  } catch {
+    return false;
+  }
+}
+
+export function reloadSessions(store: Store, task: ReloadSessionsTask): ReloadSessionsReply {
+  const { limit, afterId } = task;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_ROWS) {
+    throw new WorkerFailure('INTERNAL', `reloadSessions: limit must be an integer in 1..${MAX_PAGE_ROWS}, got ${limit}`);
+  }
+  const rows =
+    afterId === null ? store.st.activeFirstPage.all(limit) : store.st.activeNextPage.all(afterId, limit);
+
+  const good: Uint8Array[] = [];
+  const skippedIds: string[] = [];
+  let bodyBytes = 0;
+  for (const [id, data] of rows) {
+    if (isSessionBlob(id, data)) {
+      good.push(data);
+      bodyBytes += data.byteLength;
+    } else {
+      skippedIds.push(id);
+    }
+  }
+
+  const headerBytes = arrayHeaderSize(good.length);
+  const page = new Uint8Array(headerBytes + bodyBytes);
+  let offset = writeArrayHeader(page, good.length);
+  for (const data of good) {
+    page.set(data, offset);
+    offset += data.byteLength;
+  }
+
+  // A short page is the last one; a full page may be followed by an empty one.
+  const nextAfterId = rows.length === limit ? rows[rows.length - 1][0] : null;
+  return { ok: true, kind: 'reloadSessions', page: page.buffer, count: good.length, skippedIds, nextAfterId };
+}
+
+/** Decode every BLOB, dropping (and counting) the ones that do not decode to an object. */
+function decodeAll<T>(blobs: Buffer[], counter: { skipped: number }): T[] {
+  const out: T[] = [];
+  for (const blob of blobs) {
+    const value = tryDecode<T>(blob);
+    if (value === null) counter.skipped++;
+    else out.push(value);
+  }
+  return out;
+}
+
+function tryDecode<T>(blob: Buffer): T | null {
+  try {
+    const value = decode<T>(blob);
+    return typeof value === 'object' && value !== null ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export function reloadRest(store: Store, task: ReloadRestTask): ReloadRestReply {
+  const { st } = store;
+  const limit = task.highScoreLimit;
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new WorkerFailure('INTERNAL', `reloadRest: highScoreLimit must be a non-negative integer, got ${limit}`);
+  }
+  const counter = { skipped: 0 };
+
+  const statsBlob = st.statsRow.get();
+  let stats: StatsRecord | null = null;
+  if (statsBlob !== undefined) {
+    stats = tryDecode<StatsRecord>(statsBlob);
+    if (stats === null) counter.skipped++;
+  }
+  const highScores = limit === 0 ? [] : decodeAll<HighScoreRecord>(st.newestHighScores.all(limit), counter);
+  const maxHighScoreId = Math.max(st.getMeta.get('max_high_score_id') ?? 0, st.maxHighScoreIdInTable.get() ?? 0);
+  const notices = decodeAll<NoticeRecord>(st.allNotices.all(), counter);
+  const settings = decodeAll<SettingRecord>(st.allSettings.all(), counter);
+
+  return { ok: true, kind: 'reloadRest', stats, highScores, maxHighScoreId, notices, settings, skipped: counter.skipped };
+}
+
+export function countStarted(store: Store, task: CountStartedTask): CountStartedReply {
+  return { ok: true, kind: 'countStarted', count: store.st.countStarted.get(task.fromMs, task.toMs) ?? 0 };
+}
