@@ -98,6 +98,8 @@ export class WriteBehindQueue implements DirtySink {
   private intervalTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private flushScheduled = false;
+  /** A flush trigger fired while a batch was in flight: cut as soon as it is acknowledged. */
+  private flushDue = false;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
   private lastCommitAtMs: number | null = null;
@@ -239,12 +241,15 @@ export class WriteBehindQueue implements DirtySink {
     this.pendingCount += 1;
     if (this.pendingSinceMs === null) this.pendingSinceMs = this.now();
     if (this.pendingCount >= this.opts.flushMaxBatch) this.scheduleFlush();
-    else if (this.intervalTimer === null && !this.closed) {
-      this.intervalTimer = setTimeout(() => {
-        this.intervalTimer = null;
-        this.flush();
-      }, this.opts.flushIntervalMs);
-    }
+    else this.armInterval();
+  }
+
+  private armInterval(): void {
+    if (this.intervalTimer !== null || this.closed) return;
+    this.intervalTimer = setTimeout(() => {
+      this.intervalTimer = null;
+      this.flush();
+    }, this.opts.flushIntervalMs);
   }
 
   /** Cuts on the next turn of the event loop, so every change of this turn shares the batch. */
@@ -258,7 +263,12 @@ export class WriteBehindQueue implements DirtySink {
   }
 
   private flush(): void {
-    if (this.inFlight !== null || this.pendingCount === 0) return;
+    if (this.pendingCount === 0) return;
+    if (this.inFlight !== null) {
+      this.flushDue = true;
+      return;
+    }
+    this.flushDue = false;
     if (this.intervalTimer) {
       clearTimeout(this.intervalTimer);
       this.intervalTimer = null;
@@ -324,8 +334,10 @@ export class WriteBehindQueue implements DirtySink {
       commitMs: reply.commitMs,
     });
     for (const w of batch.waiters) w.cb(null);
-    if (this.pendingCount > 0 && (this.pendingWaiters.length > 0 || this.closed || this.pendingCount >= this.opts.flushMaxBatch)) {
-      this.flush();
+    if (this.pendingCount > 0) {
+      const due = this.flushDue || this.pendingWaiters.length > 0 || this.closed || this.pendingCount >= this.opts.flushMaxBatch;
+      if (due) this.flush();
+      else this.armInterval();
     } else if (this.idleAndEmpty()) {
       for (const resolve of this.drainWaiters.splice(0)) resolve();
     }

@@ -71,6 +71,9 @@ export function openStore(options: OpenOptions): Opened {
   if (reopen && !existed) {
     throw new WorkerFailure('NOT_OPEN', `no database is open and ${dbPath} no longer exists; not creating a new one`);
   }
+  if (existed && !fs.statSync(dbPath).isFile()) {
+    throw new WorkerFailure('IO', `${dbPath} exists but is not a regular file; not touching it`);
+  }
   fs.mkdirSync(path.dirname(dbPath), { recursive: true });
 
   let corruption = existed ? probe(dbPath) : null;

@@ -1,0 +1,250 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { currentDatabase, handle } from '../workers/persist.js';
+import { packr } from '../workers/protocol.js';
+import { LATEST_SCHEMA_VERSION, migrate } from '../workers/sqlite/migrations.js';
+import { quarantineFiles } from '../workers/sqlite/quarantine.js';
+import {
+  applyTask,
+  batch,
+  closeWorker,
+  failed,
+  highScore,
+  ok,
+  openTask,
+  session,
+  tempDbPath,
+  tempDir,
+} from './worker.fixtures.js';
+
+afterEach(closeWorker);
+
+/** A second process that opens `dbPath` the way the worker does and keeps the lock until released. */
+async function holdLockInChild(dbPath: string): Promise<{ release(): Promise<void> }> {
+  const script = `
+    const Database = require('better-sqlite3');
+    const db = new Database(process.argv[1]);
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+    process.stdout.write('locked\\n');
+    process.stdin.resume();
+    process.stdin.on('end', () => { db.close(); process.exit(0); });`;
+  const child = spawn(process.execPath, ['-e', script, dbPath], { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`lock holder exited early (${code})`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('locked')) resolve();
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    release: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
+  };
+}
+
+function sha1(file: string): string {
+  return createHash('sha1').update(fs.readFileSync(file)).digest('hex');
+}
+
+function quarantined(dir: string): string[] {
+  return fs.readdirSync(dir).filter((name) => name.includes('.corrupt-'));
+}
+
+describe('persistence worker: open', () => {
+  it('creates the folder and a WAL database with the requested synchronous and no auto-checkpoint', () => {
+    const dbPath = tempDbPath();
+    const reply = ok(handle(openTask(dbPath, 'FULL')), 'open');
+    expect(reply).toMatchObject({ created: true, schemaVersion: LATEST_SCHEMA_VERSION, migratedFrom: 0, lastSeq: 0 });
+    const db = currentDatabase()!;
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('locking_mode', { simple: true })).toBe('exclusive');
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    closeWorker();
+    ok(handle(openTask(dbPath, 'NORMAL')), 'open');
+    expect(currentDatabase()!.pragma('synchronous', { simple: true })).toBe(1);
+  });
+
+  it('holds the file exclusively: a second process cannot read it while the worker has it open', () => {
+    const dbPath = tempDbPath();
+    ok(handle(openTask(dbPath)), 'open');
+    const probe = `
+      const Database = require('better-sqlite3');
+      try { new Database(process.argv[1], { timeout: 100 }).pragma('user_version'); console.log('opened'); }
+      catch (err) { console.log(err.code); }`;
+    const out = spawnSync(process.execPath, ['-e', probe, dbPath], { cwd: process.cwd(), encoding: 'utf8' });
+    expect(out.stdout.trim()).toBe('SQLITE_BUSY');
+  });
+
+  it('refuses with LOCKED, not retryable, when another process owns the file, and quarantines nothing', async () => {
+    const dbPath = tempDbPath();
+    ok(handle(openTask(dbPath)), 'open');
+    ok(handle(applyTask(batch(1, { sessions: [{ session: session('kept') }] }))), 'apply');
+    closeWorker();
+
+    const holder = await holdLockInChild(dbPath);
+    try {
+      const reply = failed(handle(openTask(dbPath)));
+      expect(reply.code).toBe('LOCKED');
+      expect(reply.retryable).toBe(false);
+      expect(reply.message).toContain(`database ${dbPath} is in use by another vibefixer-server process`);
+      expect(quarantined(path.dirname(dbPath))).toEqual([]);
+    } finally {
+      await holder.release();
+    }
+    expect(ok(handle(openTask(dbPath)), 'open')).toMatchObject({ lastSeq: 1, quarantinedTo: null });
+  });
+
+  it('quarantines a file of random bytes with its -wal and -shm, then starts a fresh database', () => {
+    const dbPath = tempDbPath();
+    fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+    const garbage = { '': randomBytes(8192), '-wal': randomBytes(4096), '-shm': randomBytes(32768) };
+    for (const [suffix, bytes] of Object.entries(garbage)) fs.writeFileSync(dbPath + suffix, bytes);
+
+    const reply = ok(handle(openTask(dbPath)), 'open');
+    expect(reply.created).toBe(true);
+    expect(reply.quarantinedTo).toMatch(/vibefixer\.sqlite\.corrupt-\d{8}T\d{6}Z$/);
+    expect(reply.quarantineReason).toContain('SQLITE_NOTADB');
+    // The evidence keeps its bytes; the -shm is only SQLite's scratch index and moves along.
+    expect(fs.readFileSync(reply.quarantinedTo!).equals(garbage[''])).toBe(true);
+    expect(fs.readFileSync(`${reply.quarantinedTo!}-wal`).equals(garbage['-wal'])).toBe(true);
+    expect(fs.existsSync(`${reply.quarantinedTo!}-shm`)).toBe(true);
+    expect(ok(handle(applyTask(batch(1, { sessions: [{ session: session('fresh') }] }))), 'apply').applied).toBe(true);
+  });
+
+  it('quarantines a database whose pages fail quick_check', () => {
+    const dbPath = tempDbPath();
+    ok(handle(openTask(dbPath)), 'open');
+    const sessions = Array.from({ length: 300 }, (_, i) => ({ session: session(`s${i}`) }));
+    ok(handle(applyTask(batch(1, { sessions }))), 'apply');
+    closeWorker();
+    // Keep the 100-byte header (so it is still "a database") and scribble over later pages.
+    const fd = fs.openSync(dbPath, 'r+');
+    fs.writeSync(fd, randomBytes(4096 * 4), 0, 4096 * 4, 4096 * 2);
+    fs.closeSync(fd);
+
+    const reply = ok(handle(openTask(dbPath)), 'open');
+    expect(reply.quarantinedTo).not.toBeNull();
+    expect(reply.quarantineReason).toMatch(/quick_check|SQLITE_CORRUPT/);
+    expect(reply).toMatchObject({ created: true, lastSeq: 0 });
+  });
+
+  it('never overwrites an earlier quarantine made in the same second', () => {
+    const dir = tempDir();
+    const dbPath = path.join(dir, 'db.sqlite');
+    const at = new Date('2026-11-26T14:23:00.456Z');
+    fs.writeFileSync(dbPath, 'first');
+    fs.writeFileSync(`${dbPath}-wal`, 'first-wal');
+    expect(quarantineFiles(dbPath, at)).toBe(`${dbPath}.corrupt-20261126T142300Z`);
+    fs.writeFileSync(dbPath, 'second');
+    expect(quarantineFiles(dbPath, at)).toBe(`${dbPath}.corrupt-20261126T142300Z-2`);
+    expect(fs.readFileSync(`${dbPath}.corrupt-20261126T142300Z`, 'utf8')).toBe('first');
+    expect(fs.readFileSync(`${dbPath}.corrupt-20261126T142300Z-wal`, 'utf8')).toBe('first-wal');
+    expect(fs.readFileSync(`${dbPath}.corrupt-20261126T142300Z-2`, 'utf8')).toBe('second');
+  });
+
+  it('returns an error and quarantines nothing when the path cannot be opened (a directory)', () => {
+    const dbPath = tempDbPath();
+    fs.mkdirSync(dbPath, { recursive: true });
+    const reply = failed(handle(openTask(dbPath)));
+    expect(reply).toMatchObject({ code: 'IO', retryable: false });
+    expect(fs.statSync(dbPath).isDirectory()).toBe(true);
+    expect(quarantined(path.dirname(dbPath))).toEqual([]);
+  });
+
+  it('returns an error and quarantines nothing when the folder cannot be created', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'not-a-folder'), 'x');
+    const reply = failed(handle(openTask(path.join(dir, 'not-a-folder', 'db.sqlite'))));
+    expect(reply).toMatchObject({ code: 'IO', retryable: false });
+    expect(fs.readFileSync(path.join(dir, 'not-a-folder'), 'utf8')).toBe('x');
+  });
+
+  it.skipIf(process.getuid?.() === 0)('returns an error and quarantines nothing when permission is denied', () => {
+    const dbPath = tempDbPath();
+    ok(handle(openTask(dbPath)), 'open');
+    closeWorker();
+    fs.chmodSync(dbPath, 0o000);
+    try {
+      expect(failed(handle(openTask(dbPath)))).toMatchObject({ code: 'IO', retryable: false });
+      expect(quarantined(path.dirname(dbPath))).toEqual([]);
+    } finally {
+      fs.chmodSync(dbPath, 0o644);
+    }
+  });
+
+  it('refuses a schema newer than the code with SCHEMA_TOO_NEW and leaves the files byte for byte', () => {
+    const dbPath = tempDbPath();
+    ok(handle(openTask(dbPath)), 'open');
+    ok(handle(applyTask(batch(1, { sessions: [{ session: session('s') }] }))), 'apply');
+    closeWorker();
+    // A newer release bumps the version and is killed before any checkpoint: frames stay in the WAL.
+    const newer = `
+      const Database = require('better-sqlite3');
+      const db = new Database(process.argv[1]);
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('wal_autocheckpoint = 0');
+      db.pragma('user_version = ${LATEST_SCHEMA_VERSION + 1}');
+      process.kill(process.pid, 'SIGKILL');`;
+    spawnSync(process.execPath, ['-e', newer, dbPath], { cwd: process.cwd() });
+    const dir = path.dirname(dbPath);
+    const before = { names: fs.readdirSync(dir).sort(), main: sha1(dbPath), wal: sha1(`${dbPath}-wal`) };
+    expect(fs.statSync(`${dbPath}-wal`).size).toBeGreaterThan(0);
+
+    const reply = failed(handle(openTask(dbPath)));
+    expect(reply).toMatchObject({ code: 'SCHEMA_TOO_NEW', retryable: false });
+    expect(reply.message).toContain(`schema version ${LATEST_SCHEMA_VERSION + 1}`);
+    expect({ names: fs.readdirSync(dir).sort(), main: sha1(dbPath), wal: sha1(`${dbPath}-wal`) }).toEqual(before);
+  });
+
+  it('migrates a database from every older schema version, keeping its data', () => {
+    for (let version = 0; version <= LATEST_SCHEMA_VERSION; version++) {
+      const dbPath = tempDbPath();
+      fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+      const raw = new Database(dbPath);
+      migrate(raw, version);
+      if (version >= 1) {
+        raw.prepare("INSERT INTO sessions VALUES ('old', 'active', 1, NULL, NULL, ?)").run(packr.pack(session('old')));
+        raw.prepare('INSERT INTO high_scores VALUES (9, 5, ?)').run(packr.pack(highScore(9, 5)));
+        raw.prepare("UPDATE meta SET value = 3 WHERE key = 'last_seq'").run();
+      }
+      raw.close();
+
+      const reply = ok(handle(openTask(dbPath)), 'open');
+      expect(reply, `from version ${version}`).toMatchObject({
+        created: false,
+        migratedFrom: version,
+        schemaVersion: LATEST_SCHEMA_VERSION,
+        lastSeq: version >= 1 ? 3 : 0,
+      });
+      const page = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 10 }), 'reloadSessions');
+      expect(page.count).toBe(version >= 1 ? 1 : 0);
+      const rest = ok(handle({ kind: 'reloadRest', highScoreLimit: 10 }), 'reloadRest');
+      expect(rest.maxHighScoreId).toBe(version >= 1 ? 9 : 0);
+      ok(handle(applyTask(batch(4, { sessions: [{ session: session('new') }] }))), 'apply');
+      closeWorker();
+    }
+  });
+
+  it('opens a second time in the same thread by releasing the first file', () => {
+    const first = tempDbPath();
+    const second = tempDbPath();
+    ok(handle(openTask(first)), 'open');
+    ok(handle(openTask(second)), 'open');
+    expect(currentDatabase()!.name).toBe(second);
+    // The first file is free again: another connection can read it.
+    const db = new Database(first, { readonly: true, timeout: 100 });
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
+    db.close();
+  });
+});

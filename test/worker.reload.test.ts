@@ -1,0 +1,107 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { handle } from '../workers/persist.js';
+import { decode, packr, type SessionRecord } from '../workers/protocol.js';
+import {
+  applyTask,
+  batch,
+  closeWorker,
+  highScore,
+  notice,
+  ok,
+  openTask,
+  session,
+  setting,
+  stats,
+  tempDbPath,
+} from './worker.fixtures.js';
+
+afterEach(closeWorker);
+
+/** Write rows behind the worker's back with a raw connection (the worker must be closed). */
+function tamper(dbPath: string, sql: string, ...params: unknown[]): void {
+  const db = new Database(dbPath);
+  db.prepare(sql).run(...params);
+  db.close();
+}
+
+describe('persistence worker: reload of damaged rows', () => {
+  it('skips and reports undecodable session rows, and reloads the rest in one decodable page', () => {
+    const dbPath = tempDbPath();
+    ok(handle(openTask(dbPath)), 'open');
+    const ids = ['s1', 's2', 's3', 's4', 's5', 's6'];
+    ok(handle(applyTask(batch(1, { sessions: ids.map((id) => ({ session: session(id, { score: id.length }) })) }))), 'apply');
+    closeWorker();
+
+    const valid = packr.pack(session('s2'));
+    tamper(dbPath, "UPDATE sessions SET data = ? WHERE id = 's2'", Buffer.from([0xc1, 0xff, 0x13, 0x37]));
+    // Each of these would shift or break a concatenated page if it slipped through:
+    tamper(dbPath, "UPDATE sessions SET data = ? WHERE id = 's3'", Buffer.concat([valid, Buffer.from([0x01])]));
+    tamper(dbPath, "UPDATE sessions SET data = ? WHERE id = 's4'", valid.subarray(0, valid.length - 3));
+    tamper(dbPath, "UPDATE sessions SET data = ? WHERE id = 's5'", packr.pack(42));
+    tamper(dbPath, "UPDATE sessions SET data = ? WHERE id = 's6'", packr.pack(session('someone-else')));
+
+    ok(handle(openTask(dbPath)), 'open');
+    const page = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 100 }), 'reloadSessions');
+    expect(page.skippedIds).toEqual(['s2', 's3', 's4', 's5', 's6']);
+    expect(page.count).toBe(1);
+    expect(decode<SessionRecord[]>(page.page)).toEqual([session('s1', { score: 2 })]);
+  });
+
+  it('keeps paging after a page whose last row was skipped', () => {
+    const dbPath = tempDbPath();
+    ok(handle(openTask(dbPath)), 'open');
+    ok(handle(applyTask(batch(1, { sessions: ['a', 'b', 'c'].map((id) => ({ session: session(id) })) }))), 'apply');
+    closeWorker();
+    tamper(dbPath, "UPDATE sessions SET data = x'c1' WHERE id = 'b'");
+
+    ok(handle(openTask(dbPath)), 'open');
+    const first = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 2 }), 'reloadSessions');
+    expect(first).toMatchObject({ count: 1, skippedIds: ['b'], nextAfterId: 'b' });
+    const second = ok(handle({ kind: 'reloadSessions', afterId: 'b', limit: 2 }), 'reloadSessions');
+    expect(decode<SessionRecord[]>(second.page).map((s) => s.id)).toEqual(['c']);
+    expect(second.nextAfterId).toBeNull();
+  });
+
+  it('counts undecodable stats, high score, notice and setting rows as skipped and returns the rest', () => {
+    const dbPath = tempDbPath();
+    ok(handle(openTask(dbPath)), 'open');
+    ok(
+      handle(
+        applyTask(
+          batch(1, {
+            stats: stats({ startedCount: 3 }),
+            highScores: [highScore(1, 10), highScore(2, 20)],
+            notices: [notice('n1'), notice('n2')],
+            settings: [setting('a', 1), setting('b', 2)],
+          }),
+        ),
+      ),
+      'apply',
+    );
+    closeWorker();
+    tamper(dbPath, "UPDATE stats SET data = x'c1c1'");
+    tamper(dbPath, "UPDATE high_scores SET data = x'dd' WHERE id = 2");
+    tamper(dbPath, "UPDATE notices SET data = x'00ff' WHERE id = 'n1'");
+    tamper(dbPath, "UPDATE settings SET data = x'' WHERE key = 'b'");
+
+    ok(handle(openTask(dbPath)), 'open');
+    const rest = ok(handle({ kind: 'reloadRest', highScoreLimit: 10 }), 'reloadRest');
+    expect(rest).toMatchObject({
+      stats: null,
+      highScores: [highScore(1, 10)],
+      maxHighScoreId: 2,
+      notices: [notice('n2')],
+      settings: [setting('a', 1)],
+      skipped: 4,
+    });
+  });
+
+  it('counts sessions started in a half-open window [fromMs, toMs)', () => {
+    ok(handle(openTask(tempDbPath())), 'open');
+    const sessions = [100, 200, 300].map((startedAtMs, i) => ({ session: session(`s${i}`, { startedAtMs }) }));
+    ok(handle(applyTask(batch(1, { sessions }))), 'apply');
+    expect(ok(handle({ kind: 'countStarted', fromMs: 100, toMs: 300 }), 'countStarted').count).toBe(2);
+    expect(ok(handle({ kind: 'countStarted', fromMs: 301, toMs: 400 }), 'countStarted').count).toBe(0);
+  });
+});
