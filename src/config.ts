@@ -4,7 +4,7 @@
 // problem at once (the variable, its value, what is accepted), so an operator fixes them in one go.
 // Never: read the real environment itself (src/main.ts passes it in, so this stays a pure function),
 // touch the file system, or fall back to a default when a variable is set but wrong. Every knob has a
-// row in docs/configuration.md, and a test checks that table against CONFIG_ENV_NAMES both ways.
+// row in README.md, and a test checks that table against CONFIG_ENV_NAMES both ways.
 
 import { booleanKnob, integerKnob, type Knob, oneOfKnob, pathKnob, Rejection, textKnob } from './config/knobs.js';
 import { closestName } from './config/suggest.js';
@@ -16,7 +16,7 @@ export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Validated settings; paths are absolute. docs/configuration.md says what each one changes. */
+/** Validated settings; paths are absolute. README.md says what each one changes. */
 export interface Config {
   /** TCP port; 0 = any free port (tests). */
   readonly port: number;
@@ -200,7 +200,7 @@ function unknownNameProblems(env: Record<string, string | undefined>): string[] 
     const suggestion = closestName(name, KNOWN_PREFIXED);
     const hint =
       NOT_SETTINGS[name.toUpperCase()] ??
-      (suggestion === undefined ? 'see docs/configuration.md for the list' : `did you mean ${suggestion}?`);
+      (suggestion === undefined ? 'see README.md for the list' : `did you mean ${suggestion}?`);
     problems.push(`${name} is not a known setting; ${hint}`);
   }
   return problems;

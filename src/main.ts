@@ -40,6 +40,10 @@ async function main(): Promise<void> {
       process.exit(flushed ? 0 : 1);
     });
   };
+  // `kill -USR2 <pid>` (or `docker kill --signal=USR2 vibefixer`): online backup, see README.
+  process.on('SIGUSR2', () => {
+    server.backup().catch((error: unknown) => log.error({ event: 'backup_failed', err: error }, 'backup failed'));
+  });
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }

@@ -7,6 +7,7 @@
  * Shutdown runs the same way backwards (DESIGN invariant 5): stop listening, refuse writes,
  * drain the queue (bounded), checkpoint, close the file, close sockets.
  */
+import { basename, dirname, extname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { OpenReply, TaskError } from '../workers/protocol.js';
 import type { Dispatcher } from './api/dispatch.js';
@@ -27,6 +28,12 @@ import { SERVER_VERSION } from './version.js';
 import { registerWebSocket, type WsHub } from './ws/hub.js';
 import { startTimers } from './timers.js';
 
+/** `data/vibefixer.sqlite` → `data/backups/vibefixer-20261126T143500123Z.sqlite`. */
+export function backupPath(dbPath: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:.]/g, '');
+  return join(dirname(dbPath), 'backups', `${basename(dbPath, extname(dbPath))}-${stamp}${extname(dbPath) || '.sqlite'}`);
+}
+
 export class StartupError extends Error {
   constructor(
     message: string,
@@ -42,6 +49,8 @@ export interface RunningServer {
   queue: WriteBehindQueue;
   /** Graceful stop; resolves when the file is closed. Never rejects. */
   close(reason: string): Promise<{ flushed: boolean }>;
+  /** Online backup of the committed state into `<db folder>/backups/`; resolves to the file. */
+  backup(): Promise<string>;
 }
 
 async function openDatabase(client: WorkerClient, config: Config, log: Logger): Promise<OpenReply> {
@@ -210,5 +219,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     })();
     return closing;
   };
-  return { port: listening.port, state: hot, queue, close };
+  const backup = async () => {
+    const destPath = backupPath(config.dbPath, new Date());
+    const reply = await client.run({ kind: 'backup', destPath });
+    if (!reply.ok) throw new Error(`backup failed: ${reply.code}: ${reply.message}`);
+    log.info({ event: 'backup_done', destPath, pages: reply.totalPages, durableSeq: queue.durableSeq }, 'backup written');
+    return destPath;
+  };
+  return { port: listening.port, state: hot, queue, close, backup };
 }

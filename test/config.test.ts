@@ -230,7 +230,7 @@ describe('loadConfig: names', () => {
 
   it('refuses a VIBEFIXER_ name far from every known one without a misleading guess', () => {
     expect(problemsOf({ VIBEFIXER_COLOUR_SCHEME: 'dark' })).toEqual([
-      'VIBEFIXER_COLOUR_SCHEME is not a known setting; see docs/configuration.md for the list',
+      'VIBEFIXER_COLOUR_SCHEME is not a known setting; see README.md for the list',
     ]);
   });
 
@@ -350,8 +350,8 @@ describe('describeDurability', () => {
   });
 });
 
-describe('docs/configuration.md', () => {
-  const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
+describe('README.md', () => {
+  const doc = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   // The settings table runs from its "| Variable |" header to the first line that is not a row.
   const table = doc.slice(doc.indexOf('| Variable |')).split('\n\n')[0];
   const rows = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
-import { decode, type LevelRecord, type SessionRecord } from '../workers/protocol.js';
+import { decode, type LevelRecord, type ReloadSessionsReply, type SessionRecord } from '../workers/protocol.js';
 import { writeArrayHeader } from '../workers/sqlite/reload.js';
 import {
   applyTask,
@@ -27,7 +27,7 @@ function reloadAll(limit = 1000): { sessions: SessionRecord[]; pages: number; sk
   let afterId: string | null = null;
   let pages = 0;
   do {
-    const page = ok(handle({ kind: 'reloadSessions', afterId, limit }), 'reloadSessions');
+    const page: ReloadSessionsReply = ok(handle({ kind: 'reloadSessions', afterId, limit }), 'reloadSessions');
     const decoded = decode<SessionRecord[]>(page.page);
     expect(decoded).toHaveLength(page.count);
     sessions.push(...decoded);

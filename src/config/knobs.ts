@@ -1,6 +1,6 @@
 // Knob kinds: how one environment value is parsed, strictly, into a typed setting.
 //
-// Each kind knows what it accepts (`expected`, shown in errors and matching docs/configuration.md),
+// Each kind knows what it accepts (`expected`, shown in errors and matching README.md),
 // its value when the variable is unset, and how to parse a set, non-empty value. A bad value is a
 // Rejection, never a silent fall-back to the default: no `parseInt(x) || d`, no "12abc", no "1e3".
 

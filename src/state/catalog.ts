@@ -23,7 +23,7 @@ export function sessionStats(state: HotState, nowMs: number): Answer {
   });
 }
 
-function highScoreView(record: HighScoreRecord): Record<string, unknown> {
+export function highScoreView(record: HighScoreRecord): Record<string, unknown> {
   return {
     id: record.id,
     createdAt: new Date(record.createdAtMs).toISOString(),

@@ -1,11 +1,30 @@
 /**
- * WebSocket transport (/ws) — PLACEHOLDER being replaced by the full implementation.
+ * The WebSocket transport at /ws (docs/websocket.md): the uWS behaviour, connection bookkeeping,
+ * and the hooks through which the state's changes and the queue's commits become pushes.
+ *
+ *   upgrade (copy headers, refuse when full or stopping) → open → message: decode → ops → answer
+ *   sink ─ sessionChanged / statsChanged / highScoreAdded ─┐
+ *   queue ─ persisted(seq) ────────────────────────────────┴→ topics → app.publish
+ *
+ * Owns the set of open sockets. Bounds: frame size, per-socket send buffer (slow readers are
+ * closed by uWS, so buffered memory never passes connections × (bound + one frame)), idle time,
+ * connections, answers owed per socket, subscriptions per socket. Never applies a rule.
  */
 import type { Logger } from 'pino';
 import type { HighScoreRecord, SessionRecord } from '../../workers/protocol.js';
 import type { Dispatcher } from '../api/dispatch.js';
 import type { Config } from '../config.js';
+import { clientKey } from '../http/client-key.js';
+import { sendError } from '../http/respond.js';
 import type { App } from '../http/server.js';
+import { CLOSE_BAD_FRAME, CLOSE_SHUTTING_DOWN, CLOSE_TOO_MANY_IN_FLIGHT, MAX_IN_FLIGHT, WS_CLOSE_CODES } from './close-codes.js';
+import { decodeFrame, UNDECODABLE } from './frames.js';
+import { handleRequest, type OpDeps } from './ops.js';
+import { closeWith, newSocketData, type Socket, type SocketData } from './socket.js';
+import { Topics } from './topics.js';
+
+export const WS_PATH = '/ws';
+export const TOO_MANY_CONNECTIONS = 'Too many WebSocket connections';
 
 export interface WsDeps {
   dispatcher: Dispatcher;
@@ -16,22 +35,90 @@ export interface WsDeps {
 
 export interface WsHub {
   readonly connections: number;
+  /** Bytes waiting in every socket's send buffer (metrics; O(connections)). */
   bufferedBytes(): number;
   sessionChanged(record: SessionRecord): void;
   statsChanged(): void;
   highScoreAdded(record: HighScoreRecord): void;
   persisted(seq: number): void;
+  /** Refuses new connections and closes every socket with 4503 (after the final flush). */
   closeAll(): void;
 }
 
-export function registerWebSocket(_app: App, _deps: WsDeps): WsHub {
+export function registerWebSocket(app: App, deps: WsDeps): WsHub {
+  const { config, log } = deps;
+  const sockets = new Set<Socket>();
+  const topics = new Topics(app, { dispatcher: deps.dispatcher, statsPushMs: config.statsPushMs, durableSeq: deps.durableSeq });
+  const onError = (error: unknown, where: string) => log.error({ event: 'server_error', where, err: error }, 'unhandled error in WebSocket handler');
+  const opDeps: OpDeps = { dispatcher: deps.dispatcher, topics, onError };
+  let closing = false;
+
+  app.ws<SocketData>(WS_PATH, {
+    maxPayloadLength: config.wsMaxPayloadBytes,
+    maxBackpressure: config.wsMaxBackpressureBytes,
+    // Typed as a number in this build; any truthy value turns it on: a socket whose buffer passes
+    // maxBackpressure is dropped instead of growing (or silently skipping pushes).
+    closeOnBackpressureLimit: 1,
+    idleTimeout: config.wsIdleTimeoutS,
+    sendPingsAutomatically: true,
+
+    upgrade: (res, req, context) => {
+      // Everything from `req` is copied now: uWS invalidates it when this handler returns.
+      if (closing) return sendError(res, 503, 'Server is shutting down');
+      if (sockets.size >= config.wsMaxConnections) return sendError(res, 503, TOO_MANY_CONNECTIONS);
+      const data = newSocketData(clientKey(res, req, config.trustProxy));
+      res.upgrade(
+        data,
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+
+    open: (ws) => {
+      sockets.add(ws);
+    },
+
+    message: (ws, message, isBinary) => {
+      const request = decodeFrame(message, isBinary);
+      if (request === UNDECODABLE) return closeWith(ws, CLOSE_BAD_FRAME, isBinary ? 'Invalid msgpack' : 'Invalid JSON');
+      if (ws.getUserData().inFlight >= MAX_IN_FLIGHT) {
+        return closeWith(ws, CLOSE_TOO_MANY_IN_FLIGHT, WS_CLOSE_CODES[CLOSE_TOO_MANY_IN_FLIGHT]);
+      }
+      try {
+        handleRequest(ws, request, isBinary, opDeps);
+      } catch (error) {
+        onError(error, 'ws message');
+      }
+    },
+
+    close: (ws, code) => {
+      ws.getUserData().closed = true;
+      sockets.delete(ws);
+      // 1006 here is uWS's own: oversize frame, idle timeout or backpressure limit (see close-codes.ts).
+      log.debug({ event: 'ws_closed', code, connections: sockets.size }, 'WebSocket closed');
+    },
+  });
+
   return {
-    connections: 0,
-    bufferedBytes: () => 0,
-    sessionChanged: () => {},
-    statsChanged: () => {},
-    highScoreAdded: () => {},
-    persisted: () => {},
-    closeAll: () => {},
+    get connections() {
+      return sockets.size;
+    },
+    bufferedBytes() {
+      let total = 0;
+      for (const ws of sockets) total += ws.getBufferedAmount();
+      return total;
+    },
+    sessionChanged: (record) => topics.sessionChanged(record),
+    statsChanged: () => topics.statsChanged(),
+    highScoreAdded: (record) => topics.highScoreAdded(record),
+    persisted: (seq) => topics.persisted(seq),
+    closeAll() {
+      closing = true;
+      topics.stop();
+      // end() runs the close handler at once, which deletes from the set: iterate over a copy.
+      for (const ws of [...sockets]) closeWith(ws, CLOSE_SHUTTING_DOWN, WS_CLOSE_CODES[CLOSE_SHUTTING_DOWN]);
+    },
   };
 }

@@ -1,0 +1,156 @@
+/**
+ * Helpers for the contract tests over real HTTP (test/http.*.test.ts): a small client on global
+ * fetch that sends what the game's request helper sends (`Content-Type: application/json` on
+ * every POST), a raw client for paths that fetch would normalise (`/../x`, `//x`), and the
+ * assertions every answer shares (security headers, JSON envelope, Content-Length).
+ */
+import http from 'node:http';
+import { expect } from 'vitest';
+
+/** CONTRACT §1.2, exact values. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; media-src 'self'; script-src 'self'; " +
+    "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; font-src 'self' https://fonts.gstatic.com; connect-src 'self'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+};
+
+export const SEQ_HEADER = 'x-vibefixer-seq';
+
+/** ISO-8601 UTC with milliseconds and a trailing Z (CONTRACT §0). */
+export const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  /** The body as received (empty for HEAD and 304). */
+  bytes: Buffer;
+  text: string;
+  /** The parsed body, or undefined when it is empty or not JSON. */
+  json: any;
+}
+
+export interface SendOptions {
+  /** Serialised with JSON.stringify. */
+  json?: unknown;
+  /** Sent as is (takes precedence over `json`). */
+  raw?: string | Uint8Array;
+  headers?: Record<string, string>;
+}
+
+async function toReply(res: Response): Promise<Reply> {
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = bytes.toString('utf8');
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, bytes, text, json };
+}
+
+export class Client {
+  constructor(readonly base: string) {}
+
+  async request(method: string, path: string, options: SendOptions = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | Uint8Array | undefined;
+    if (options.raw !== undefined) body = options.raw;
+    else if (options.json !== undefined) body = JSON.stringify(options.json);
+    if (method === 'POST' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['Content-Type'] = 'application/json';
+    }
+    return toReply(await fetch(this.base + path, { method, headers, body }));
+  }
+
+  get(path: string, headers?: Record<string, string>): Promise<Reply> {
+    return this.request('GET', path, { headers });
+  }
+
+  /** A POST whose body is `json` serialised; no body at all when `json` is undefined. */
+  post(path: string, json?: unknown, headers?: Record<string, string>): Promise<Reply> {
+    return this.request('POST', path, { json, headers });
+  }
+
+  postRaw(path: string, raw: string | Uint8Array, headers?: Record<string, string>): Promise<Reply> {
+    return this.request('POST', path, { raw, headers });
+  }
+
+  /** Creates a session (no body, as the game does) and returns its id. */
+  async createSession(json?: unknown): Promise<string> {
+    const reply = await this.post('/api/sessions', json);
+    expect(reply.status, reply.text).toBe(201);
+    return reply.json.sessionId as string;
+  }
+
+  /** Spawns an artifact and returns its id. */
+  async spawn(sessionId: string, x = 400, y = 218): Promise<string> {
+    const reply = await this.post(`/api/sessions/${sessionId}/spawn`, { x, y });
+    expect(reply.status, reply.text).toBe(201);
+    return reply.json.artifact.id as string;
+  }
+
+  async setStatus(sessionId: string, artifactId: string, status: string): Promise<void> {
+    const reply = await this.post(`/api/sessions/${sessionId}/artifact-status`, { artifactId, status });
+    expect(reply.status, reply.text).toBe(200);
+  }
+}
+
+/**
+ * A request whose path is sent byte for byte (fetch and URL resolve `..` and collapse nothing
+ * else, so traversal attempts need this). Resolves with status, headers and body.
+ */
+export function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The five security headers of CONTRACT §1.2, with their exact values. */
+export function expectSecurityHeaders(headers: Headers): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    expect(headers.get(name), name).toBe(value);
+  }
+}
+
+/** A JSON API answer: the status, `application/json` (no charset), a true Content-Length, the security headers. */
+export function expectJson(reply: Reply, status: number): void {
+  expect(reply.status, reply.text).toBe(status);
+  expect(reply.headers.get('content-type')).toBe('application/json');
+  expect(reply.headers.get('content-length')).toBe(String(reply.bytes.byteLength));
+  expect(reply.json, `body is JSON: ${reply.text}`).not.toBeUndefined();
+  expectSecurityHeaders(reply.headers);
+}
+
+/** The error envelope: exactly `{"error": message}` with the status, as JSON. */
+export function expectError(reply: Reply, status: number, message: string): void {
+  expectJson(reply, status);
+  expect(reply.json).toStrictEqual({ error: message });
+}
+
+/** The X-Vibefixer-Seq header of an acknowledged change: a positive integer. */
+export function seqOf(reply: Reply): number {
+  const raw = reply.headers.get(SEQ_HEADER);
+  expect(raw, `${SEQ_HEADER} on ${reply.status} ${reply.text}`).toMatch(/^[1-9]\d*$/);
+  return Number(raw);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
