@@ -167,6 +167,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     isShuttingDown: () => shuttingDown,
     now: Date.now,
     onRefused: (reason) => metrics.writesRefused.inc({ reason }),
+    log,
   };
   const storageState = () =>
     queue.degraded ? 'degraded' : opened.quarantinedTo !== null ? 'recovered-from-corruption' : 'ok';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildServer, MAIN, startChild, tempDir } from './helpers/child-server.js';
 import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
 
-const ROUNDS = Number(process.env.VIBEFIXER_TEST_CRASH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.CRASH_TEST_ROUNDS ?? 3);
 const LOOPS = 12;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,8 +55,8 @@ describe('crash with ack=durable (kill -9 under load)', () => {
           loops: LOOPS,
           maxDurationMs: 5_000,
           maxSessionsPerLoop: 200,
-          // At most 3 rounds x 40 = 120 high scores: all stay within the newest 200 listed.
-          highScoreBudget: 40,
+          // Fewer than 200 high scores in all, so every one stays within the newest 200 listed.
+          highScoreBudget: Math.min(40, Math.floor(180 / ROUNDS)),
           phase: `r${round}`,
         });
         await sleep(killDelayMs);
@@ -69,7 +69,8 @@ describe('crash with ack=durable (kill -9 under load)', () => {
         const roundAcks = client.acks.filter((a) => a.phase === `r${round}`);
         const maxSeq = Math.max(0, ...client.acks.map((a) => a.seq ?? 0));
         // The kill must hit a server under load, or the round proves nothing.
-        expect(roundAcks.length, 'writes acknowledged before the kill').toBeGreaterThan(50);
+        expect(roundAcks.length, 'writes acknowledged before the kill').toBeGreaterThan(20);
+        expect(loaded.failures, 'writes in flight when the process died').toBeGreaterThan(0);
 
         server = await start();
         client.retarget(server.url);
@@ -85,7 +86,7 @@ describe('crash with ack=durable (kill -9 under load)', () => {
             `${roundAcks.length} writes acknowledged this round (${client.acks.length} in all, highest seq ${maxSeq}), ` +
             `${loaded.failures} cut off; file last_seq ${lastSeq}; started ${stats.startedCount}, active ${stats.activeCount}`,
         );
-        expect(violations, report(violations, killAt)).toEqual([]);
+        expect(violations.length, report(violations, killAt)).toBe(0);
       }
     } finally {
       client.close();

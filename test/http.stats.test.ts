@@ -193,6 +193,25 @@ describe('GET /api/system/stats', () => {
   });
 });
 
+describe('after a restart', () => {
+  it('keeps every counter, latestCompletedAt, latestActivityAt (decision #9) and the active sessions', async () => {
+    const sessionId = await api.createSession();
+    await api.spawn(sessionId);
+    const before = await stats();
+    const system = (await api.get('/api/system/stats')).json;
+    expect(before.activeCount).toBeGreaterThan(0);
+    expect((await server.stop()).code).toBe(0);
+    server = await startChild({ VIBEFIXER_DB_PATH: join(dir.dir, 'db.sqlite') });
+    api = new Client(server.url);
+    expect(await stats()).toStrictEqual(before);
+    const systemAfter = (await api.get('/api/system/stats')).json;
+    expect(systemAfter.sessionsToday).toBe(system.sessionsToday);
+    expect(systemAfter.latestActivityAt).toBe(system.latestActivityAt);
+    // A reloaded session is still playable.
+    expectJson(await api.post(`/api/sessions/${sessionId}/spawn`, { x: 5, y: 6 }), 201);
+  });
+});
+
 describe('what a change stores', () => {
   it('stores a case-folded status in its canonical spelling (inAir, not inair) and the result lower-cased', async () => {
     const own = tempDir('vibefixer-http-stored-');

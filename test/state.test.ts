@@ -8,6 +8,7 @@ import type { Answer } from '../src/state/answer.js';
 import { HotState, staleDeadlineMs } from '../src/state/hot-state.js';
 import type { DirtySink } from '../src/persist/sink.js';
 import { createRng } from '../src/game/rng.js';
+import { MAX_ARTIFACTS_PER_SESSION, TOO_MANY_ARTIFACTS } from '../src/state/sessions.js';
 
 /** Counts marks per kind, as the queue would see them. */
 function countingSink(): DirtySink & { marks: Record<string, number> } {
@@ -124,6 +125,14 @@ describe('hot state', () => {
     expect(run(state, 2, 'session.end', { result: 'draw' }, id).status).toBe(400);
     expect(run(state, 2, 'highScores.add', { playerTag: ' ', result: 'won' }).status).toBe(400);
     expect(JSON.stringify([state.activeSession(id), state.stats, sink.marks])).toBe(before);
+  });
+
+  it('caps the artifacts of one session so a session row cannot grow without bound', () => {
+    const state = new HotState(countingSink(), 0);
+    const id = run(state, 1, 'session.create', null).body.sessionId as string;
+    for (let i = 0; i < MAX_ARTIFACTS_PER_SESSION; i++) expect(run(state, 2, 'session.spawn', { x: i, y: 218 }, id).status).toBe(201);
+    expect(run(state, 3, 'session.spawn', { x: 1, y: 218 }, id)).toMatchObject({ status: 400, body: { error: TOO_MANY_ARTIFACTS } });
+    expect(state.activeSession(id)!.artifacts).toHaveLength(MAX_ARTIFACTS_PER_SESSION);
   });
 
   it('keeps at most 200 high scores, newest first', () => {

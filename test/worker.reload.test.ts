@@ -48,6 +48,20 @@ describe('persistence worker: reload of damaged rows', () => {
     expect(decode<SessionRecord[]>(page.page)).toEqual([session('s1', { score: 2 })]);
   });
 
+  it('reloads a row outside the fast check (it holds a timestamp) by re-encoding it', () => {
+    const dbPath = tempDbPath();
+    ok(handle(openTask(dbPath)), 'open');
+    ok(handle(applyTask(batch(1, { sessions: [{ session: session('a') }, { session: session('b') }] }))), 'apply');
+    closeWorker();
+    const odd = { ...session('b'), at: new Date(86_400_000) };
+    tamper(dbPath, "UPDATE sessions SET data = ? WHERE id = 'b'", packr.pack(odd));
+
+    ok(handle(openTask(dbPath)), 'open');
+    const page = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 10 }), 'reloadSessions');
+    expect(page.skippedIds).toEqual([]);
+    expect(decode(page.page)).toEqual([session('a'), odd]);
+  });
+
   it('keeps paging after a page whose last row was skipped', () => {
     const dbPath = tempDbPath();
     ok(handle(openTask(dbPath)), 'open');

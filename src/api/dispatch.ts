@@ -8,6 +8,7 @@
  * HTTP and WebSocket differ only in how they get the body and write the answer; the checks, their
  * order and their error strings live here once.
  */
+import type { Logger } from 'pino';
 import type { SessionRecord } from '../../workers/protocol.js';
 import { type Answer, fail } from '../state/answer.js';
 import type { ProcessInfo } from '../state/catalog.js';
@@ -36,6 +37,12 @@ export interface Dispatcher {
   now(): number;
   /** Counts refused writes (metrics). */
   onRefused?(reason: 'rate' | 'queue' | 'shutdown'): void;
+  /**
+   * Gameplay and security events of the original's log (CONTRACT §5): `rate_limit` (warn, once per
+   * client and window), `session_started`/`session_ended` and `validation_failed` (debug: one line
+   * per request would cost more than the request at full load).
+   */
+  log?: Pick<Logger, 'debug' | 'warn'>;
 }
 
 /** Phase 1, before any body is read: the rate limit and, for session commands, the lookup. */
@@ -44,6 +51,7 @@ export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: stri
     const decision = d.limiter.take(clientKey, d.now());
     if (!decision.allowed) {
       d.onRefused?.('rate');
+      if (decision.first) d.log?.warn({ event: 'rate_limit', client: clientKey, op }, 'rate limit exceeded');
       return fail(429, RATE_LIMITED, decision.retryAfterS);
     }
   }
@@ -70,12 +78,19 @@ export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, b
   const session = findSession(ctx, op, sessionId);
   if (session !== null && !isSession(session)) return reply(session);
   const answer = runCommand(ctx, op, session, body);
+  if (d.log) logOutcome(d.log, op, answer);
   if (answer.seq === null || d.ack === 'memory') return reply(answer);
   d.queue.whenDurable(answer.seq, (error) => reply(error === null ? answer : fail(503, NOT_DURABLE, 1)));
 }
 
 export function isSession(value: SessionRecord | Answer | null): value is SessionRecord {
   return value !== null && !('status' in value && 'body' in value);
+}
+
+function logOutcome(log: Pick<Logger, 'debug'>, op: Op, answer: Answer): void {
+  if (answer.status === 400) log.debug({ event: 'validation_failed', op, error: answer.body.error }, 'validation failed');
+  else if (op === 'session.create' && answer.status === 201) log.debug({ event: 'session_started', sessionId: answer.body.sessionId }, 'session started');
+  else if (op === 'session.end' && answer.status === 200) log.debug({ event: 'session_ended', ...answer.body }, 'session ended');
 }
 
 function context(d: Dispatcher): CommandContext {

@@ -6,7 +6,8 @@
  */
 export const RATE_WINDOW_MS = 60_000;
 
-export type RateDecision = { allowed: true } | { allowed: false; retryAfterS: number };
+/** `first` is true for the first refusal of a window, so callers can log once per client and minute. */
+export type RateDecision = { allowed: true } | { allowed: false; retryAfterS: number; first: boolean };
 
 const ALLOWED: RateDecision = { allowed: true };
 
@@ -25,7 +26,8 @@ export class RateLimiter {
     }
     w.count += 1;
     if (w.count <= this.perMinute) return ALLOWED;
-    return { allowed: false, retryAfterS: Math.min(60, Math.max(1, Math.ceil((w.resetAtMs - nowMs) / 1000))) };
+    const retryAfterS = Math.min(60, Math.max(1, Math.ceil((w.resetAtMs - nowMs) / 1000)));
+    return { allowed: false, retryAfterS, first: w.count === this.perMinute + 1 };
   }
 
   /** Drops expired windows; runs on a timer, never on a request. */

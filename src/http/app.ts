@@ -78,7 +78,7 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
     if (!pending.aborted) res.cork(() => sendError(res, 500, 'Internal Server Error'));
   };
 
-  app.any('/health', (res) => sendJson(res, 200, deps.health()));
+  app.any('/health', (res, req) => sendJson(res, 200, deps.health(), [], req.getMethod() === 'head'));
   app.get('/metrics', (res) => {
     const pending = watch(res);
     deps.metrics().then(
@@ -108,6 +108,6 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
   // land here too, as in the original: no 405).
   app.any('/*', (res, req) => {
     if (deps.staticFiles?.serve(res, req)) return;
-    sendError(res, 404, 'Not Found');
+    sendError(res, 404, 'Not Found', [], req.getMethod() === 'head');
   });
 }

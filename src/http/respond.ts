@@ -48,12 +48,18 @@ export function writeHead(res: HttpResponse, status: number, headers: Headers = 
   for (const [name, value] of headers) res.writeHeader(name, value);
 }
 
-export function sendJson(res: HttpResponse, status: number, body: unknown, headers: Headers = []): void {
+/**
+ * Sends a JSON body; for a HEAD request (`head`), the same headers with the body's length and no
+ * body, so a kept-alive connection is not left with stray bytes.
+ */
+export function sendJson(res: HttpResponse, status: number, body: unknown, headers: Headers = [], head = false): void {
   writeHead(res, status, headers);
   res.writeHeader('Content-Type', 'application/json');
-  res.end(JSON.stringify(body));
+  const json = JSON.stringify(body);
+  if (head) res.writeHeader('Content-Length', String(Buffer.byteLength(json))).endWithoutBody();
+  else res.end(json);
 }
 
-export function sendError(res: HttpResponse, status: number, error: string, headers: Headers = []): void {
-  sendJson(res, status, { error }, headers);
+export function sendError(res: HttpResponse, status: number, error: string, headers: Headers = [], head = false): void {
+  sendJson(res, status, { error }, headers, head);
 }

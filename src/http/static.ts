@@ -97,7 +97,8 @@ export class StaticFiles {
       return true;
     }
     writeHead(res, 200, [...cacheHeaders, ['Content-Type', file.contentType]]);
-    if (method === 'head') res.endWithoutBody(file.body.byteLength);
+    // uWS never completes endWithoutBody(n) for n > 0 (the process aborts), so the length is written here.
+    if (method === 'head') res.writeHeader('Content-Length', String(file.body.byteLength)).endWithoutBody();
     else res.end(file.body);
     return true;
   }

@@ -13,6 +13,13 @@ import { staleDeadlineMs } from './hot-state.js';
 import { newArtifactId, newSessionId } from './ids.js';
 
 export const DEFAULT_DURATION_SECONDS = 60;
+/**
+ * A real round drops about 15 artifacts (at most ~200 in a 600-s round with both coders); the
+ * original had no cap. Each change rewrites the whole session row, so an unbounded list would let
+ * one client make every write of its session ever larger. Past the cap, spawn answers 400.
+ */
+export const MAX_ARTIFACTS_PER_SESSION = 1000;
+export const TOO_MANY_ARTIFACTS = 'Too many artifacts in this session';
 
 function remainingOf(artifacts: ArtifactRecord[]): number {
   let remaining = 0;
@@ -70,6 +77,7 @@ function saveSession(state: HotState, session: SessionRecord, nowMs: number): nu
 }
 
 export function spawnArtifact(state: HotState, session: SessionRecord, x: number, y: number, nowMs: number): Answer {
+  if (session.artifacts.length >= MAX_ARTIFACTS_PER_SESSION) return fail(400, TOO_MANY_ARTIFACTS);
   const artifact: ArtifactRecord = {
     id: newArtifactId(session.artifacts.length),
     position: { x, y },

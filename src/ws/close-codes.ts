@@ -2,14 +2,15 @@
  * The WebSocket close codes this server sends, in the private 4xxx range, mirroring the HTTP
  * status a request would get (docs/websocket.md lists them; the README includes that page).
  *
- * Three limits are enforced by uWebSockets.js itself, which drops the TCP connection without a
+ * Some limits are enforced by uWebSockets.js itself, which drops the TCP connection without a
  * close frame; the client sees 1006 (abnormal closure) for each of them:
- *   - a frame larger than VIBEFIXER_WS_MAX_PAYLOAD_BYTES,
+ *   - a frame larger than VIBEFIXER_WS_MAX_PAYLOAD_BYTES, or a text frame that is not UTF-8,
  *   - a reader so slow that more than VIBEFIXER_WS_MAX_BACKPRESSURE_BYTES wait in its send buffer,
  *   - no frame, ping or pong for VIBEFIXER_WS_IDLE_TIMEOUT_S (the server pings, so a live client
  *     that answers pings, as every browser and `ws` do, is never idle).
  * A close frame could not reach the slow reader anyway: it would queue behind the bytes it is not reading.
  */
+import { SHUTTING_DOWN } from '../api/dispatch.js';
 
 /** A frame that cannot be decoded at all: text that is not JSON, binary that is not one msgpack value. */
 export const CLOSE_BAD_FRAME = 4400;
@@ -18,16 +19,19 @@ export const CLOSE_TOO_MANY_IN_FLIGHT = 4429;
 /** The server is stopping: sent to every socket after the final flush. */
 export const CLOSE_SHUTTING_DOWN = 4503;
 
-/** Every code above with its close reason (the reason text is what the client receives). */
-export const WS_CLOSE_CODES: Readonly<Record<number, string>> = Object.freeze({
-  [CLOSE_BAD_FRAME]: 'Invalid JSON | Invalid msgpack',
-  [CLOSE_TOO_MANY_IN_FLIGHT]: 'Too many requests in flight',
-  [CLOSE_SHUTTING_DOWN]: 'Server is shutting down',
-});
+/** Every close code this server sends itself (the README lists them). */
+export const WS_CLOSE_CODES: readonly number[] = Object.freeze([CLOSE_BAD_FRAME, CLOSE_TOO_MANY_IN_FLIGHT, CLOSE_SHUTTING_DOWN]);
+
+/** The close reasons (the text the client receives with the code). */
+export const REASON_INVALID_JSON = 'Invalid JSON';
+export const REASON_INVALID_MSGPACK = 'Invalid msgpack';
+export const REASON_TOO_MANY_IN_FLIGHT = 'Too many requests in flight';
+/** The same text as the 503 answer to a write during shutdown. */
+export const REASON_SHUTTING_DOWN = SHUTTING_DOWN;
 
 /**
  * Answers one socket may owe at once. In durable mode an answer waits for its commit (up to
- * VIBEFIXER_DURABLE_WAIT_MS); a client that pipelines more than this without reading answers is
+ * VIBEFIXER_DURABLE_WAIT_MS); a client that pipelines more than this without waiting for answers is
  * closed with 4429 instead of making the server hold an unbounded number of callbacks.
  */
 export const MAX_IN_FLIGHT = 1_024;

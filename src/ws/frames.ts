@@ -11,7 +11,7 @@
  * or to the bytes `encode` returns (msgpackr reuses its buffer: send or publish them at once;
  * uWS copies them).
  */
-import { Packr } from 'msgpackr';
+import { C1, Packr } from 'msgpackr';
 import type { Answer } from '../state/answer.js';
 
 // copyBuffers: msgpack `bin` values must not point into the frame, which uWS neuters on return.
@@ -26,7 +26,10 @@ export const UNDECODABLE = Symbol('undecodable');
 /** The decoded value, or UNDECODABLE for bytes that are not one JSON text / one msgpack value. */
 export function decodeFrame(message: ArrayBuffer, isBinary: boolean): unknown {
   try {
-    return isBinary ? packr.unpack(new Uint8Array(message)) : JSON.parse(utf8.decode(message));
+    if (!isBinary) return JSON.parse(utf8.decode(message));
+    const value: unknown = packr.unpack(new Uint8Array(message));
+    // msgpackr decodes the never-used byte 0xc1 to a marker object instead of failing.
+    return value === C1 ? UNDECODABLE : value;
   } catch {
     return UNDECODABLE;
   }

@@ -17,7 +17,16 @@ import type { Config } from '../config.js';
 import { clientKey } from '../http/client-key.js';
 import { sendError } from '../http/respond.js';
 import type { App } from '../http/server.js';
-import { CLOSE_BAD_FRAME, CLOSE_SHUTTING_DOWN, CLOSE_TOO_MANY_IN_FLIGHT, MAX_IN_FLIGHT, WS_CLOSE_CODES } from './close-codes.js';
+import {
+  CLOSE_BAD_FRAME,
+  CLOSE_SHUTTING_DOWN,
+  CLOSE_TOO_MANY_IN_FLIGHT,
+  MAX_IN_FLIGHT,
+  REASON_INVALID_JSON,
+  REASON_INVALID_MSGPACK,
+  REASON_SHUTTING_DOWN,
+  REASON_TOO_MANY_IN_FLIGHT,
+} from './close-codes.js';
 import { decodeFrame, UNDECODABLE } from './frames.js';
 import { handleRequest, type OpDeps } from './ops.js';
 import { closeWith, newSocketData, type Socket, type SocketData } from './socket.js';
@@ -64,7 +73,7 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
 
     upgrade: (res, req, context) => {
       // Everything from `req` is copied now: uWS invalidates it when this handler returns.
-      if (closing) return sendError(res, 503, 'Server is shutting down');
+      if (closing) return sendError(res, 503, REASON_SHUTTING_DOWN);
       if (sockets.size >= config.wsMaxConnections) return sendError(res, 503, TOO_MANY_CONNECTIONS);
       const data = newSocketData(clientKey(res, req, config.trustProxy));
       res.upgrade(
@@ -81,10 +90,12 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
     },
 
     message: (ws, message, isBinary) => {
+      // Frames that arrived in the same read as one that closed the socket are not run.
+      if (ws.getUserData().closed) return;
       const request = decodeFrame(message, isBinary);
-      if (request === UNDECODABLE) return closeWith(ws, CLOSE_BAD_FRAME, isBinary ? 'Invalid msgpack' : 'Invalid JSON');
+      if (request === UNDECODABLE) return closeWith(ws, CLOSE_BAD_FRAME, isBinary ? REASON_INVALID_MSGPACK : REASON_INVALID_JSON);
       if (ws.getUserData().inFlight >= MAX_IN_FLIGHT) {
-        return closeWith(ws, CLOSE_TOO_MANY_IN_FLIGHT, WS_CLOSE_CODES[CLOSE_TOO_MANY_IN_FLIGHT]);
+        return closeWith(ws, CLOSE_TOO_MANY_IN_FLIGHT, REASON_TOO_MANY_IN_FLIGHT);
       }
       try {
         handleRequest(ws, request, isBinary, opDeps);
@@ -96,7 +107,7 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
     close: (ws, code) => {
       ws.getUserData().closed = true;
       sockets.delete(ws);
-      // 1006 here is uWS's own: oversize frame, idle timeout or backpressure limit (see close-codes.ts).
+      // 1006 here is uWS's own: oversize or non-UTF-8 frame, idle timeout, backpressure limit (close-codes.ts).
       log.debug({ event: 'ws_closed', code, connections: sockets.size }, 'WebSocket closed');
     },
   });
@@ -118,7 +129,7 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
       closing = true;
       topics.stop();
       // end() runs the close handler at once, which deletes from the set: iterate over a copy.
-      for (const ws of [...sockets]) closeWith(ws, CLOSE_SHUTTING_DOWN, WS_CLOSE_CODES[CLOSE_SHUTTING_DOWN]);
+      for (const ws of [...sockets]) closeWith(ws, CLOSE_SHUTTING_DOWN, REASON_SHUTTING_DOWN);
     },
   };
 }

@@ -5,6 +5,7 @@
  * assertions every answer shares (security headers, JSON envelope, Content-Length).
  */
 import http from 'node:http';
+import net from 'node:net';
 import { expect } from 'vitest';
 
 /** CONTRACT §1.2, exact values. */
@@ -37,7 +38,7 @@ export interface SendOptions {
   /** Serialised with JSON.stringify. */
   json?: unknown;
   /** Sent as is (takes precedence over `json`). */
-  raw?: string | Uint8Array;
+  raw?: string;
   headers?: Record<string, string>;
 }
 
@@ -58,7 +59,7 @@ export class Client {
 
   async request(method: string, path: string, options: SendOptions = {}): Promise<Reply> {
     const headers: Record<string, string> = { ...options.headers };
-    let body: string | Uint8Array | undefined;
+    let body: string | undefined;
     if (options.raw !== undefined) body = options.raw;
     else if (options.json !== undefined) body = JSON.stringify(options.json);
     if (method === 'POST' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
@@ -76,7 +77,7 @@ export class Client {
     return this.request('POST', path, { json, headers });
   }
 
-  postRaw(path: string, raw: string | Uint8Array, headers?: Record<string, string>): Promise<Reply> {
+  postRaw(path: string, raw: string, headers?: Record<string, string>): Promise<Reply> {
     return this.request('POST', path, { raw, headers });
   }
 
@@ -153,4 +154,34 @@ export function seqOf(reply: Reply): number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Sends `HEAD path` and then `GET /health` pipelined on one keep-alive connection and returns
+ * what follows the HEAD answer's headers. A HEAD answer carries no content (RFC 9110 §9.3.2),
+ * so the next bytes must be the GET's status line; a stray body would desynchronise the
+ * connection for the next request.
+ */
+export function afterHeadAnswer(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.write(`HEAD ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    });
+    let received = '';
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      const end = received.indexOf('\r\n\r\n');
+      resolve(end < 0 ? '' : received.slice(end + 4));
+    };
+    const timer = setTimeout(finish, 2_000);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      // Done once the second answer (the GET /health) is complete.
+      const second = received.indexOf('HTTP/1.1 ', 1);
+      if (second > 0 && received.endsWith('}')) finish();
+    });
+    socket.on('error', reject);
+  });
 }

@@ -110,6 +110,9 @@ function probe(dbPath: string): string | null {
   } catch (err) {
     const reason = corruptionReason(err);
     if (reason !== null) return reason;
+    // A hot rollback journal cannot be read read-only: the read-write connection checks the
+    // version again under the lock, before it writes anything of its own.
+    if (errorCodeOf(err).startsWith('SQLITE_READONLY')) return null;
     throw err;
   } finally {
     db?.close();

@@ -6,12 +6,13 @@
  * so the page is a msgpack array header followed by the BLOBs' bytes, copied into one
  * exact-size ArrayBuffer that the main thread decodes with a single unpack call.
  *
- * Never: put a BLOB in a page without checking that it decodes, by itself, to the session
+ * Never: put bytes in a page without checking that they decode, by themselves, to the session
  * stored under its id (one bad row would otherwise break the whole page's decode), read the
  * immutable levels, or write anything.
  */
 import {
   decode,
+  packr,
   type CountStartedReply,
   type CountStartedTask,
   type HighScoreRecord,
@@ -24,6 +25,7 @@ import {
   type StatsRecord,
 } from '../protocol.js';
 import { WorkerFailure } from './errors.js';
+import { isPlainSessionBlob } from './msgpack-check.js';
 import type { Store } from './statements.js';
 
 /** Largest page a task may ask for: bounds the worker's memory per reply. */
@@ -53,13 +55,19 @@ export function writeArrayHeader(out: Uint8Array, n: number): number {
   return 5;
 }
 
-/** True when `bytes` decode, alone and with no trailing bytes, to an object with this id. */
-function isSessionBlob(id: string, bytes: Uint8Array): boolean {
+/**
+ * The bytes this row contributes to a page, or null to skip it. The fast path keeps the stored
+ * bytes as they are (msgpack-check.ts); anything outside its subset goes to the real decoder,
+ * and what decodes to this session is re-encoded, so the page only ever holds plain msgpack.
+ */
+function pageBytes(id: string, data: Uint8Array): Uint8Array | null {
+  if (isPlainSessionBlob(data, Buffer.from(id, 'utf8'))) return data;
   try {
-    const value = decode<{ id?: unknown } | null>(bytes);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) && value.id === id;
+    const value = decode<{ id?: unknown } | null>(data);
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || value.id !== id) return null;
+    return new Uint8Array(packr.pack(value)); // a copy: pack() returns a view into a reused buffer
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -75,11 +83,12 @@ export function reloadSessions(store: Store, task: ReloadSessionsTask): ReloadSe
   const skippedIds: string[] = [];
   let bodyBytes = 0;
   for (const [id, data] of rows) {
-    if (isSessionBlob(id, data)) {
-      good.push(data);
-      bodyBytes += data.byteLength;
-    } else {
+    const bytes = pageBytes(id, data);
+    if (bytes === null) {
       skippedIds.push(id);
+    } else {
+      good.push(bytes);
+      bodyBytes += bytes.byteLength;
     }
   }
 

@@ -1,0 +1,113 @@
+/**
+ * Baseline: the original VibeFixer design (CONTRACT §5). node:http; sessions held in memory and
+ * every change written through at once with ONE synchronous better-sqlite3 upsert of the whole
+ * session record as a JSON blob (terrain included), WAL, `synchronous` left at its default as
+ * the original did (FULL on a new WAL file with better-sqlite3 12). Create also writes the stats
+ * row. Only what the benches call: create, spawn, artifact-status, deposit; minimal validation.
+ * Env: PORT (0 = any), HOST, VIBEFIXER_DB_PATH. Prints `{"event":"listening","port":N}`.
+ */
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { generateLevel } from '../../src/game/level.js';
+import { newSeed } from '../../src/game/seed.js';
+
+interface Artifact {
+  id: string;
+  position: { x: number; y: number };
+  status: string;
+}
+
+const db = new Database(process.env.VIBEFIXER_DB_PATH ?? 'write-through.sqlite');
+db.pragma('journal_mode = WAL');
+db.exec(`
+  CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, status TEXT NOT NULL, started_at TEXT NOT NULL,
+    ended_at TEXT, duration_seconds INTEGER, result TEXT, data TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS session_stats (id INTEGER PRIMARY KEY CHECK (id = 1), started_count INTEGER NOT NULL);
+  INSERT OR IGNORE INTO session_stats (id, started_count) VALUES (1, 0);`);
+const upsert = db.prepare(`INSERT INTO sessions (id, status, started_at, ended_at, duration_seconds, result, data)
+  VALUES (@id, @status, @startedAt, NULL, @durationSeconds, NULL, @data)
+  ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data`);
+const writeStats = db.prepare('UPDATE session_stats SET started_count = ? WHERE id = 1');
+
+type Session = Record<string, unknown> & { id: string; artifacts: Artifact[]; score: number; remainingArtifactCount: number };
+const sessions = new Map<string, Session>();
+let started = 0;
+
+function save(s: Session): void {
+  upsert.run({ id: s.id, status: 'active', startedAt: s.startedAt, durationSeconds: s.durationSeconds, data: JSON.stringify(s) });
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function handle(path: string, body: Record<string, unknown>): [number, unknown] {
+  if (path === '/api/sessions') {
+    const seed = newSeed();
+    const level = generateLevel(seed);
+    const duration = typeof body.requestedDurationSeconds === 'number' ? body.requestedDurationSeconds : 60;
+    const s: Session = {
+      id: `session_${randomBytes(16).toString('base64url')}`, seed, startedAt: new Date().toISOString(), startedAtMs: Date.now(),
+      durationSeconds: duration, score: 0, playerSpeedPercent: 100, status: 'active', remainingArtifactCount: 0,
+      artifacts: [], terrain: level.terrain, trashCan: level.trashCan,
+    };
+    sessions.set(s.id, s);
+    save(s);
+    writeStats.run(++started);
+    return [201, { sessionId: s.id, seed, durationSeconds: duration, score: 0, playerSpeedPercent: 100, artifacts: [], terrain: level.terrain, trashCan: level.trashCan }];
+  }
+  const m = /^\/api\/sessions\/([^/]+)\/(spawn|artifact-status|deposit)$/.exec(path);
+  const s = m ? sessions.get(m[1]) : undefined;
+  if (!m || !s) return [404, { error: 'Session not found' }];
+  if (m[2] === 'spawn') {
+    const a: Artifact = { id: `artifact_${s.artifacts.length}_${Date.now()}`, position: { x: Number(body.x), y: Number(body.y) }, status: 'inAir' };
+    s.artifacts.push(a);
+    s.remainingArtifactCount = s.artifacts.filter((x) => x.status !== 'deposited').length;
+    save(s);
+    return [201, { artifact: a }];
+  }
+  const a = s.artifacts.find((x) => x.id === body.artifactId);
+  if (m[2] === 'artifact-status') {
+    if (!a) return [404, { error: 'Artifact not found' }];
+    a.status = String(body.status).toLowerCase();
+    s.remainingArtifactCount = s.artifacts.filter((x) => x.status !== 'deposited').length;
+    save(s);
+    return [200, { ok: true }];
+  }
+  if (!a || a.status === 'deposited') return [400, { error: 'Artifact not available' }];
+  a.status = 'deposited';
+  s.remainingArtifactCount = Math.max(0, s.remainingArtifactCount - 1);
+  s.score = s.artifacts.filter((x) => x.status === 'ground').length;
+  save(s);
+  return [200, { score: s.score, remainingArtifacts: s.remainingArtifactCount }];
+}
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    if (req.method !== 'POST') return send(res, 404, { error: 'Not Found' });
+    let body: Record<string, unknown> = {};
+    try {
+      if (chunks.length > 0) body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return send(res, 400, { error: 'Invalid JSON' });
+    }
+    const [status, answer] = handle(req.url ?? '/', body);
+    send(res, status, answer);
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  process.stdout.write(`${JSON.stringify({ event: 'listening', port, synchronous: db.pragma('synchronous', { simple: true }) })}\n`);
+});
+process.on('SIGTERM', () => {
+  server.close();
+  db.close();
+  process.exit(0);
+});

@@ -1,0 +1,110 @@
+/**
+ * Builds a database file holding N active sessions, the way the server itself would have
+ * written them: through the persistence worker's own handler (`handle()` of workers/persist.ts,
+ * called on this thread: open → apply msgpack batches of SessionRecords → close). Sessions look
+ * like games in progress: 0–20 artifacts in mixed states, started within the last minute with the
+ * longest duration (600 s) so no stale sweep ends them at start-up, and (`withLevels`) the level
+ * row the server writes once per session (never read at reload; it makes the file realistic).
+ */
+import { statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { generateLevel } from '../../src/game/level.js';
+import { handle } from '../../workers/persist.js';
+import { type ArtifactRecord, type ArtifactStatus, type Batch, encode, type Reply, type SessionEntry, type StatsRecord } from '../../workers/protocol.js';
+
+/**
+ * Id-like random text (base64url alphabet). Not crypto-random like the server's ids: a seeded
+ * file only needs unique, realistically long ids, and randomBytes per id doubled the build time.
+ */
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+function randomText(length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALPHABET[(Math.random() * 64) | 0];
+  return out;
+}
+
+const STATUSES: ArtifactStatus[] = ['ground', 'inAir', 'carried', 'deposited'];
+const SESSIONS_PER_BATCH = 2_000;
+export const SEEDED_SESSION_SECONDS = 600;
+
+function must<T extends Reply>(reply: T, what: string): T {
+  if (!reply.ok) throw new Error(`${what}: ${reply.code} ${reply.message}`);
+  return reply;
+}
+
+function artifacts(count: number, nowMs: number): ArtifactRecord[] {
+  const out: ArtifactRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push({
+      id: `artifact_${i}_${randomText(11)}`,
+      position: { x: 170 + Math.random() * 684, y: i % 3 === 0 ? 218 : 559 },
+      status: STATUSES[(i + (nowMs & 3)) % STATUSES.length],
+    });
+  }
+  return out;
+}
+
+function sessionEntry(nowMs: number, withLevel: boolean): SessionEntry {
+  const seed = randomText(25).toLowerCase();
+  const list = artifacts(Math.floor(Math.random() * 21), nowMs);
+  const deposited = list.filter((a) => a.status === 'deposited').length;
+  return {
+    session: {
+      id: `session_${randomText(22)}`,
+      seed,
+      startedAtMs: nowMs - Math.floor(Math.random() * 60_000),
+      durationSeconds: SEEDED_SESSION_SECONDS,
+      playerSpeedPercent: 100,
+      status: 'active',
+      score: list.filter((a) => a.status === 'ground').length,
+      remainingArtifactCount: list.length - deposited,
+      artifacts: list,
+      endedAtMs: null,
+      endReason: null,
+      result: null,
+    },
+    ...(withLevel ? { level: generateLevel(seed) } : {}),
+  };
+}
+
+export interface SeedInfo {
+  sessions: number;
+  buildMs: number;
+  /** Size of the file after close (WAL checkpointed). */
+  bytes: number;
+}
+
+/** Creates `dbPath` (must not exist) with `sessions` active sessions. */
+export function buildDatabase(dbPath: string, sessions: number, opts: { withLevels: boolean }): SeedInfo {
+  const started = performance.now();
+  const nowMs = Date.now();
+  must(handle({ kind: 'open', dbPath, synchronous: 'NORMAL', todayStartMs: 0, todayEndMs: 0 }), `open ${dbPath}`);
+  let seq = 0;
+  try {
+    for (let done = 0; done < sessions || seq === 0; ) {
+      const n = Math.min(SESSIONS_PER_BATCH, sessions - done);
+      const entries: SessionEntry[] = [];
+      for (let i = 0; i < n; i++) entries.push(sessionEntry(nowMs, opts.withLevels));
+      done += n;
+      const stats: StatsRecord | null = done >= sessions ? statsFor(sessions, nowMs) : null;
+      const batch: Batch = { seq: ++seq, sessions: entries, stats, highScores: [], notices: [], settings: [] };
+      must(handle({ kind: 'apply', seq, bytes: encode(batch) }), `apply seq ${seq}`);
+    }
+  } finally {
+    must(handle({ kind: 'close' }), 'close');
+  }
+  return { sessions, buildMs: performance.now() - started, bytes: statSync(dbPath).size };
+}
+
+function statsFor(sessions: number, nowMs: number): StatsRecord {
+  return {
+    startedCount: sessions,
+    endedCount: 0,
+    staleEndedCount: 0,
+    wonCount: 0,
+    lostCount: 0,
+    abandonedCount: 0,
+    latestCompletedAtMs: null,
+    latestActivityAtMs: nowMs,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * WebSocket load from several client threads (ws-load-worker.ts): starts them, waits until each
+ * has its sockets open and its sessions created, starts them together, and merges their counts
+ * and latency histograms. Bounded: every thread stops after warm-up + duration.
+ */
+import { Worker } from 'node:worker_threads';
+import { LatencyHistogram } from './histogram.js';
+import type { WsWorkerData, WsWorkerResult } from './ws-load-worker.js';
+
+export interface WsLoadOptions extends Omit<WsWorkerData, 'pool'> {
+  threads: number;
+  /** Sessions in all, split across threads. */
+  pool: number;
+}
+
+export interface WsFigures {
+  opsPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  answers: number;
+  errors: number;
+  closes: number;
+  artifactsPerSession: number;
+}
+
+export async function runWsLoad(o: WsLoadOptions): Promise<WsFigures> {
+  const { threads, ...rest } = o;
+  const workers = Array.from({ length: threads }, () => {
+    const data: WsWorkerData = { ...rest, pool: Math.ceil(o.pool / threads) };
+    return new Worker(new URL('./ws-load-worker.js', import.meta.url), { workerData: data });
+  });
+  const message = (w: Worker, kind: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const on = (m: Record<string, unknown>) => {
+        if (m.kind === 'error') return reject(new Error(`ws client: ${String(m.message)}`));
+        if (m.kind === kind) {
+          w.off('message', on);
+          resolve(m);
+        }
+      };
+      w.on('message', on);
+      w.once('error', reject);
+    });
+  try {
+    await Promise.all(workers.map((w) => message(w, 'ready')));
+    const results = workers.map((w) => message(w, 'result'));
+    for (const w of workers) w.postMessage('go');
+    const all = (await Promise.all(results)).map((m) => m.result as WsWorkerResult);
+    const hist = new LatencyHistogram();
+    for (const r of all) hist.add(r.histogram);
+    const elapsedS = Math.max(...all.map((r) => r.elapsedMs)) / 1000;
+    const answers = all.reduce((s, r) => s + r.answers, 0);
+    return {
+      opsPerS: answers / elapsedS,
+      p50Ms: hist.percentile(50),
+      p99Ms: hist.percentile(99),
+      answers,
+      errors: all.reduce((s, r) => s + r.errors, 0),
+      closes: all.reduce((s, r) => s + r.closeCodes.length, 0),
+      artifactsPerSession: all.reduce((s, r) => s + r.spawns, 0) / all.reduce((s, r) => s + r.pool, 0),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Question: how many write-mix operations per second does the server answer over WebSocket
+ * (/ws, JSON text frames and msgpack binary frames), with what answer latency, in ack=durable,
+ * compared in the same run with a uWS echo server (the machine's ceiling for this traffic)?
+ * Client: several threads, each with a few `ws` sockets pipelining a fixed number of requests.
+ */
+import { join } from 'node:path';
+import { collectHeader } from './lib/header.js';
+import { cell, ratioCell } from './lib/markdown.js';
+import { BENCH_SESSION_SECONDS } from './lib/mix.js';
+import { parseOptions } from './lib/options.js';
+import { publish } from './lib/result.js';
+import { type Proc, SERVER_BASE_ENV, startBaseline, startServer, tempDir } from './lib/server.js';
+import { byField, ratio } from './lib/stats.js';
+import { runTrials } from './lib/trials.js';
+import { runWsLoad, type WsFigures } from './lib/ws-load.js';
+
+const opts = parseOptions();
+const load = { threads: 2, sockets: 4, depth: 8, warmupMs: opts.quick ? 500 : 2000, durationMs: opts.quick ? 1500 : 10_000, pool: opts.quick ? 500 : 4000 };
+const encodings = ['json', 'msgpack'] as const;
+type Target = { kind: 'echo' | 'server'; encoding: (typeof encodings)[number] };
+const rows = [
+  ...encodings.map((encoding) => ({ label: `uWS echo (ceiling), ${encoding}`, config: { kind: 'echo', encoding } as Target })),
+  ...encodings.map((encoding) => ({ label: `server ack=durable, ${encoding}`, config: { kind: 'server', encoding } as Target })),
+];
+
+const header = collectHeader(opts, { ...SERVER_BASE_ENV, VIBEFIXER_ACK: 'durable' }, {
+  clientThreads: load.threads,
+  socketsPerThread: load.sockets,
+  inFlightPerSocket: load.depth,
+  inFlightTotal: load.threads * load.sockets * load.depth,
+  warmupMs: load.warmupMs,
+  durationMs: load.durationMs,
+  sessions: load.pool,
+  mix: 'session.spawn → artifactStatus ground → carried → session.deposit',
+});
+
+let unavailable: string | null = null;
+const results = await runTrials(rows, opts.trials, async (row): Promise<WsFigures> => {
+  if (row.config.kind === 'server' && unavailable !== null) return nothing();
+  const tmp = tempDir();
+  let proc: Proc | null = null;
+  try {
+    proc =
+      row.config.kind === 'echo'
+        ? await startBaseline('uws-echo')
+        : await startServer({ VIBEFIXER_DB_PATH: join(tmp.dir, 'bench.sqlite'), VIBEFIXER_ACK: 'durable' });
+    return await runWsLoad({ ...load, url: `ws://127.0.0.1:${proc.port}/ws`, encoding: row.config.encoding, sessionSeconds: BENCH_SESSION_SECONDS });
+  } catch (error) {
+    if (row.config.kind !== 'server' || !/upgrade refused/.test(String(error))) throw error;
+    unavailable = String(error);
+    process.stderr.write(`ws-mix: the server has no WebSocket transport yet (${unavailable})\n`);
+    return nothing();
+  } finally {
+    await proc?.stop();
+    tmp.cleanup();
+  }
+});
+
+function nothing(): WsFigures {
+  return { opsPerS: NaN, p50Ms: NaN, p99Ms: NaN, answers: NaN, errors: NaN, closes: NaN, artifactsPerSession: NaN };
+}
+
+const sum = new Map([...results].map(([label, trials]) => [label, byField(trials.map((t) => ({ ...t })))]));
+publish({
+  name: 'ws-mix',
+  question: 'Write-mix operations per second and answer latency over WebSocket (JSON and msgpack), durable, vs a uWS echo ceiling (same run).',
+  header,
+  tables: [
+    {
+      title: `WebSocket write mix, ${load.threads * load.sockets} sockets × ${load.depth} in flight, ${load.durationMs / 1000} s per trial`,
+      columns: ['target', 'ops/s', 'p50 ms', 'p99 ms', 'error answers', 'closes', 'artifacts/session', '× echo ceiling (same encoding)'],
+      rows: rows.map((r) => {
+        const s = sum.get(r.label)!;
+        const echo = sum.get(rows.find((e) => e.config.kind === 'echo' && e.config.encoding === r.config.encoding)!.label)!;
+        return [r.label, cell(s.opsPerS), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.errors), cell(s.closes), cell(s.artifactsPerSession, 1), ratioCell(ratio(s.opsPerS, echo.opsPerS))];
+      }),
+    },
+  ],
+  targets: [],
+  notes: [
+    ...(unavailable === null ? [] : [`The server rows could not run: ${unavailable}. The script is ready for /ws (protocol of docs/websocket.md).`]),
+    'Latency = time from sending a request frame to decoding its answer, per request. The client threads and the server share the 2 cores.',
+    'The echo answers each request with the request itself, so its client does the same encoding and decoding work as against the server.',
+  ],
+  raw: Object.fromEntries(results),
+});
