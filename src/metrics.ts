@@ -64,6 +64,8 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
+    // Zero series for every reason, so a dashboard sees 0 rather than nothing.
+    for (const reason of ['rate', 'queue', 'shutdown']) this.writesRefused.inc({ reason }, 0);
     this.reloadDuration = new Gauge({ name: 'vibefixer_reload_duration_seconds', help: 'Start-up reload time', registers });
     this.reloadRows = new Gauge({ name: 'vibefixer_reload_rows', help: 'Rows reloaded at start-up', labelNames: ['kind'], registers });
   }

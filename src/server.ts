@@ -18,7 +18,7 @@ import { createApp, listen } from './http/server.js';
 import { StaticFiles } from './http/static.js';
 import { Metrics } from './metrics.js';
 import { WorkerClient } from './persist/client.js';
-import { WriteBehindQueue } from './persist/queue.js';
+import { type BatchStore, WriteBehindQueue } from './persist/queue.js';
 import { reloadState } from './persist/reload.js';
 import type { DirtySink } from './persist/sink.js';
 import { forgetHighScoresBefore } from './state/catalog.js';
@@ -76,12 +76,18 @@ async function openDatabase(client: WorkerClient, config: Config, log: Logger): 
   return reply;
 }
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+/** Seams for tests: wrap the worker client to inject faults, or load a different worker file. */
+export interface StartOptions {
+  wrapStore?(store: BatchStore): BatchStore;
+  workerFile?: string;
+}
+
+export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const startedAtMs = Date.now();
   const staticFiles = config.staticDir === null ? null : new StaticFiles(config.staticDir);
   if (staticFiles) log.info({ event: 'static_loaded', dir: staticFiles.root, files: staticFiles.count, bytes: staticFiles.bytes }, 'static files loaded');
 
-  const client = new WorkerClient({ dbPath: config.dbPath, synchronous: config.sqliteSynchronous });
+  const client = new WorkerClient({ dbPath: config.dbPath, synchronous: config.sqliteSynchronous }, opts.workerFile);
   let opened: OpenReply;
   try {
     opened = await openDatabase(client, config, log);
@@ -101,7 +107,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     wsBufferedBytes: () => ws?.bufferedBytes() ?? 0,
   });
   const queue = new WriteBehindQueue(
-    client,
+    opts.wrapStore ? opts.wrapStore(client) : client,
     {
       flushIntervalMs: config.flushIntervalMs,
       flushMaxBatch: config.flushMaxBatch,
