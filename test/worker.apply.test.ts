@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
 import { decode, type LevelRecord, type ReloadSessionsReply, type SessionRecord } from '../workers/protocol.js';
 import { writeArrayHeader } from '../workers/sqlite/reload.js';
@@ -17,9 +17,11 @@ import {
   setting,
   stats,
   tempDbPath,
+  removeTempDirs,
 } from './worker.fixtures.js';
 
 afterEach(closeWorker);
+afterAll(removeTempDirs);
 
 function reloadAll(limit = 1000): { sessions: SessionRecord[]; pages: number; skippedIds: string[] } {
   const sessions: SessionRecord[] = [];

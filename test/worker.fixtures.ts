@@ -22,8 +22,17 @@ import {
   type TaskError,
 } from '../workers/protocol.js';
 
+const createdDirs: string[] = [];
+
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'vibefixer-worker-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vibefixer-worker-'));
+  createdDirs.push(dir);
+  return dir;
+}
+
+/** For `afterAll`: remove every directory `tempDir()` made in this file (the worker is closed by then). */
+export function removeTempDirs(): void {
+  for (const dir of createdDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 export function tempDbPath(): string {

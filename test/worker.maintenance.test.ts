@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { currentDatabase, handle } from '../workers/persist.js';
 import { decode, type SessionRecord } from '../workers/protocol.js';
 import { MS_PER_DAY, RETENTION_CHUNK_ROWS } from '../workers/sqlite/maintenance.js';
@@ -17,9 +17,11 @@ import {
   session,
   tempDbPath,
   tempDir,
+  removeTempDirs,
 } from './worker.fixtures.js';
 
 afterEach(closeWorker);
+afterAll(removeTempDirs);
 
 const NOW = 1_800_000_000_000;
 

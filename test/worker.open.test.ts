@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { currentDatabase, handle } from '../workers/persist.js';
 import { packr } from '../workers/protocol.js';
 import { LATEST_SCHEMA_VERSION, migrate } from '../workers/sqlite/migrations.js';
@@ -19,9 +19,11 @@ import {
   session,
   tempDbPath,
   tempDir,
+  removeTempDirs,
 } from './worker.fixtures.js';
 
 afterEach(closeWorker);
+afterAll(removeTempDirs);
 
 /** A second process that opens `dbPath` the way the worker does and keeps the lock until released. */
 async function holdLockInChild(dbPath: string): Promise<{ release(): Promise<void> }> {

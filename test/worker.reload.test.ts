@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
 import { decode, packr, type SessionRecord } from '../workers/protocol.js';
 import {
@@ -14,9 +14,11 @@ import {
   setting,
   stats,
   tempDbPath,
+  removeTempDirs,
 } from './worker.fixtures.js';
 
 afterEach(closeWorker);
+afterAll(removeTempDirs);
 
 /** Write rows behind the worker's back with a raw connection (the worker must be closed). */
 function tamper(dbPath: string, sql: string, ...params: unknown[]): void {
@@ -29,7 +31,7 @@ describe('persistence worker: reload of damaged rows', () => {
   it('skips and reports undecodable session rows, and reloads the rest in one decodable page', () => {
     const dbPath = tempDbPath();
     ok(handle(openTask(dbPath)), 'open');
-    const ids = ['s1', 's2', 's3', 's4', 's5', 's6'];
+    const ids = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'];
     ok(handle(applyTask(batch(1, { sessions: ids.map((id) => ({ session: session(id, { score: id.length }) })) }))), 'apply');
     closeWorker();
 
@@ -40,10 +42,11 @@ describe('persistence worker: reload of damaged rows', () => {
     tamper(dbPath, "UPDATE sessions SET data = ? WHERE id = 's4'", valid.subarray(0, valid.length - 3));
     tamper(dbPath, "UPDATE sessions SET data = ? WHERE id = 's5'", packr.pack(42));
     tamper(dbPath, "UPDATE sessions SET data = ? WHERE id = 's6'", packr.pack(session('someone-else')));
+    tamper(dbPath, "UPDATE sessions SET data = 'not a blob' WHERE id = 's7'");
 
     ok(handle(openTask(dbPath)), 'open');
     const page = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 100 }), 'reloadSessions');
-    expect(page.skippedIds).toEqual(['s2', 's3', 's4', 's5', 's6']);
+    expect(page.skippedIds).toEqual(['s2', 's3', 's4', 's5', 's6', 's7']);
     expect(page.count).toBe(1);
     expect(decode<SessionRecord[]>(page.page)).toEqual([session('s1', { score: 2 })]);
   });
@@ -97,7 +100,7 @@ describe('persistence worker: reload of damaged rows', () => {
     tamper(dbPath, "UPDATE stats SET data = x'c1c1'");
     tamper(dbPath, "UPDATE high_scores SET data = x'dd' WHERE id = 2");
     tamper(dbPath, "UPDATE notices SET data = x'00ff' WHERE id = 'n1'");
-    tamper(dbPath, "UPDATE settings SET data = x'' WHERE key = 'b'");
+    tamper(dbPath, "UPDATE settings SET data = 12 WHERE key = 'b'");
 
     ok(handle(openTask(dbPath)), 'open');
     const rest = ok(handle({ kind: 'reloadRest', highScoreLimit: 10 }), 'reloadRest');

@@ -60,8 +60,9 @@ export function writeArrayHeader(out: Uint8Array, n: number): number {
  * bytes as they are (msgpack-check.ts); anything outside its subset goes to the real decoder,
  * and what decodes to this session is re-encoded, so the page only ever holds plain msgpack.
  */
-function pageBytes(id: string, data: Uint8Array): Uint8Array | null {
-  if (isPlainSessionBlob(data, Buffer.from(id, 'utf8'))) return data;
+function pageBytes(id: string, data: unknown): Uint8Array | null {
+  if (!(data instanceof Uint8Array)) return null; // a TEXT or number written over the BLOB
+  if (isPlainSessionBlob(data, id)) return data;
   try {
     const value = decode<{ id?: unknown } | null>(data);
     if (typeof value !== 'object' || value === null || Array.isArray(value) || value.id !== id) return null;
@@ -116,7 +117,8 @@ function decodeAll<T>(blobs: Buffer[], counter: { skipped: number }): T[] {
   return out;
 }
 
-function tryDecode<T>(blob: Buffer): T | null {
+function tryDecode<T>(blob: unknown): T | null {
+  if (!(blob instanceof Uint8Array)) return null;
   try {
     const value = decode<T>(blob);
     return typeof value === 'object' && value !== null ? value : null;
