@@ -30,7 +30,7 @@ const header = collectHeader(opts, { ...SERVER_BASE_ENV, VIBEFIXER_ACK: 'durable
 });
 process.stderr.write(`create: ${rows.length} rows × ${opts.trials} trials\n`);
 
-const measure = (proc: Proc) => runLoad({ url: proc.url, requests: createRequests(null), ...load });
+const measure = (proc: Proc) => runLoad({ url: proc.url, requests: createRequests(null), ...load, targetCpuMs: proc.cpuMs });
 
 const results = await runTrials(rows, opts.trials, async (row): Promise<LoadFigures> => {
   if (row.config.kind === 'server') return withServer({ VIBEFIXER_ACK: row.config.ack }, measure);
@@ -54,17 +54,17 @@ publish({
   tables: [
     {
       title: `POST /api/sessions, ${load.connections} connections, ${load.durationS} s per trial`,
-      columns: ['target', 'creates/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', '× write-through'],
+      columns: ['target', 'creates/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'CPU % server', 'CPU % client', '× write-through'],
       rows: rows.map((r) => {
         const s = sum.get(r.label)!;
-        return [r.label, cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.non2xx), cell(s.errors), ratioCell(ratio(s.rps, wt.rps))];
+        return [r.label, cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.non2xx), cell(s.errors), cell(s.serverCpuPct), cell(s.clientCpuPct), ratioCell(ratio(s.rps, wt.rps))];
       }),
     },
   ],
   targets: [],
   notes: [
     'Each create generates a level (terrain answered to the client, written once to session_levels) and bumps the stats row.',
-    'Client (autocannon, one thread) and server share the 2 cores.',
+    'Client (autocannon, one thread) and server share the 2 cores; CPU % = CPU time during the window in % of one core.',
   ],
   raw: Object.fromEntries(results),
 });

@@ -14,7 +14,7 @@ import { byField, ratio, type Summary } from './lib/stats.js';
 import { runTrials } from './lib/trials.js';
 
 const opts = parseOptions();
-const settings: MixSettings = { connections: 50, warmupS: opts.quick ? 0.3 : 2, durationS: opts.quick ? 1 : 8, pool: opts.quick ? 300 : 3000 };
+const settings: MixSettings = { connections: 50, warmupS: opts.quick ? 0.3 : 1, durationS: opts.quick ? 1 : 5, pool: opts.quick ? 300 : 2000 };
 const DEFAULT = { interval: 100, batch: 2000 };
 const intervals = [10, 100, 1000];
 const batches = [100, 2000, 20000];
@@ -52,12 +52,12 @@ const tables: Table[] = modes.map((ack) => {
   const base = sum.get(label({ ack, ...DEFAULT }))!;
   return {
     title: `ack=${ack}: http-mix at ${settings.connections} connections, ${settings.durationS} s per trial (× = vs the defaults ${DEFAULT.interval} ms / ${DEFAULT.batch})`,
-    columns: ['FLUSH_INTERVAL_MS', 'FLUSH_MAX_BATCH', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', '× req/s', '× p99'],
+    columns: ['FLUSH_INTERVAL_MS', 'FLUSH_MAX_BATCH', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'CPU % server', '× req/s', '× p99'],
     rows: rows
       .filter((r) => r.config.ack === ack)
       .map((r) => {
         const s = sum.get(r.label)! as Record<keyof MixFigures, Summary>;
-        return [String(r.config.interval), String(r.config.batch), cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.non2xx), ratioCell(ratio(s.rps, base.rps)), ratioCell(ratio(s.p99Ms, base.p99Ms))];
+        return [String(r.config.interval), String(r.config.batch), cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.non2xx), cell(s.serverCpuPct), ratioCell(ratio(s.rps, base.rps)), ratioCell(ratio(s.p99Ms, base.p99Ms))];
       }),
   };
 });

@@ -17,7 +17,7 @@ import { byField, ratio } from './lib/stats.js';
 import { runTrials } from './lib/trials.js';
 
 const opts = parseOptions();
-const load = { connections: 50, warmupS: opts.quick ? 0.5 : 2, durationS: opts.quick ? 1.5 : 10 };
+const load = { connections: 50, warmupS: opts.quick ? 0.3 : 2, durationS: opts.quick ? 1 : 10 };
 const sizes = [0, 10_000, 100_000];
 
 const header = collectHeader(opts, { ...SERVER_BASE_ENV, VIBEFIXER_ACK: 'durable' }, {
@@ -46,7 +46,7 @@ try {
       if (existsSync(seed)) copyFileSync(seed, dbPath);
       return await withServer({ VIBEFIXER_DB_PATH: dbPath }, async (proc) => {
         const reloaded = Number((await proc.waitForLog((l) => l.event === 'reload_done')).sessions);
-        const figures = await runLoad({ url: proc.url, requests: [{ method: 'GET', path: '/api/sessions/stats', setupRequest: (r) => r }], ...load });
+        const figures = await runLoad({ url: proc.url, requests: [{ method: 'GET', path: '/api/sessions/stats', setupRequest: (r) => r }], ...load, targetCpuMs: proc.cpuMs });
         return { ...figures, reloaded };
       });
     } finally {
@@ -65,10 +65,10 @@ try {
     tables: [
       {
         title: `GET /api/sessions/stats, ${load.connections} connections, ${load.durationS} s per trial`,
-        columns: ['active sessions', 'reloaded', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', '× 0 sessions'],
+        columns: ['active sessions', 'reloaded', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'CPU % server', 'CPU % client', '× 0 sessions'],
         rows: rows.map((r) => {
           const s = sum.get(r.label)!;
-          return [r.label, cell(s.reloaded), cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.non2xx), cell(s.errors), ratioCell(ratio(s.rps, zero.rps))];
+          return [r.label, cell(s.reloaded), cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.non2xx), cell(s.errors), cell(s.serverCpuPct), cell(s.clientCpuPct), ratioCell(ratio(s.rps, zero.rps))];
         }),
       },
     ],

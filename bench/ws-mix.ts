@@ -45,7 +45,7 @@ const results = await runTrials(rows, opts.trials, async (row): Promise<WsFigure
       row.config.kind === 'echo'
         ? await startBaseline('uws-echo')
         : await startServer({ VIBEFIXER_DB_PATH: join(tmp.dir, 'bench.sqlite'), VIBEFIXER_ACK: 'durable' });
-    return await runWsLoad({ ...load, url: `ws://127.0.0.1:${proc.port}/ws`, encoding: row.config.encoding, sessionSeconds: BENCH_SESSION_SECONDS });
+    return await runWsLoad({ ...load, url: `ws://127.0.0.1:${proc.port}/ws`, encoding: row.config.encoding, sessionSeconds: BENCH_SESSION_SECONDS, targetCpuMs: proc.cpuMs });
   } catch (error) {
     if (row.config.kind !== 'server' || !/upgrade refused/.test(String(error))) throw error;
     unavailable = String(error);
@@ -58,7 +58,7 @@ const results = await runTrials(rows, opts.trials, async (row): Promise<WsFigure
 });
 
 function nothing(): WsFigures {
-  return { opsPerS: NaN, p50Ms: NaN, p99Ms: NaN, answers: NaN, errors: NaN, closes: NaN, artifactsPerSession: NaN };
+  return { opsPerS: NaN, p50Ms: NaN, p99Ms: NaN, answers: NaN, errors: NaN, closes: NaN, artifactsPerSession: NaN, clientCpuPct: NaN, serverCpuPct: NaN };
 }
 
 const sum = new Map([...results].map(([label, trials]) => [label, byField(trials.map((t) => ({ ...t })))]));
@@ -69,18 +69,18 @@ publish({
   tables: [
     {
       title: `WebSocket write mix, ${load.threads * load.sockets} sockets × ${load.depth} in flight, ${load.durationMs / 1000} s per trial`,
-      columns: ['target', 'ops/s', 'p50 ms', 'p99 ms', 'error answers', 'closes', 'artifacts/session', '× echo ceiling (same encoding)'],
+      columns: ['target', 'ops/s', 'p50 ms', 'p99 ms', 'error answers', 'closes', 'artifacts/session', 'CPU % server', 'CPU % client', '× echo ceiling (same encoding)'],
       rows: rows.map((r) => {
         const s = sum.get(r.label)!;
         const echo = sum.get(rows.find((e) => e.config.kind === 'echo' && e.config.encoding === r.config.encoding)!.label)!;
-        return [r.label, cell(s.opsPerS), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.errors), cell(s.closes), cell(s.artifactsPerSession, 1), ratioCell(ratio(s.opsPerS, echo.opsPerS))];
+        return [r.label, cell(s.opsPerS), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.errors), cell(s.closes), cell(s.artifactsPerSession, 1), cell(s.serverCpuPct), cell(s.clientCpuPct), ratioCell(ratio(s.opsPerS, echo.opsPerS))];
       }),
     },
   ],
   targets: [],
   notes: [
     ...(unavailable === null ? [] : [`The server rows could not run: ${unavailable}. The script is ready for /ws (protocol of docs/websocket.md).`]),
-    'Latency = time from sending a request frame to decoding its answer, per request. The client threads and the server share the 2 cores.',
+    'Latency = time from sending a request frame to decoding its answer, per request. The client threads and the server share the 2 cores; CPU % = CPU time during the window in % of one core.',
     'The echo answers each request with the request itself, so its client does the same encoding and decoding work as against the server.',
   ],
   raw: Object.fromEntries(results),

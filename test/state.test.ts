@@ -8,6 +8,7 @@ import type { Answer } from '../src/state/answer.js';
 import { HotState, staleDeadlineMs } from '../src/state/hot-state.js';
 import type { DirtySink } from '../src/persist/sink.js';
 import { createRng } from '../src/game/rng.js';
+import { encode, type FrozenSessionRow } from '../workers/protocol.js';
 import { MAX_ARTIFACTS_PER_SESSION, TOO_MANY_ARTIFACTS } from '../src/state/sessions.js';
 
 /** Counts marks per kind, as the queue would see them. */
@@ -133,6 +134,25 @@ describe('hot state', () => {
     for (let i = 0; i < MAX_ARTIFACTS_PER_SESSION; i++) expect(run(state, 2, 'session.spawn', { x: i, y: 218 }, id).status).toBe(201);
     expect(run(state, 3, 'session.spawn', { x: 1, y: 218 }, id)).toMatchObject({ status: 400, body: { error: TOO_MANY_ARTIFACTS } });
     expect(state.activeSession(id)!.artifacts).toHaveLength(MAX_ARTIFACTS_PER_SESSION);
+  });
+
+  it('keeps reloaded sessions frozen until first used, and sweeps frozen ones by their own deadline', () => {
+    const state = new HotState(countingSink(), 0);
+    const record = (id: string, startedAtMs: number, durationSeconds: number) => ({
+      id, seed: 's', startedAtMs, durationSeconds, playerSpeedPercent: 100, status: 'active' as const, score: 3,
+      remainingArtifactCount: 0, artifacts: [], endedAtMs: null, endReason: null, result: null,
+    });
+    const frozen = (id: string, startedAtMs: number, durationSeconds: number): FrozenSessionRow => [
+      id, startedAtMs, durationSeconds, new Uint8Array(encode(record(id, startedAtMs, durationSeconds))),
+    ];
+    state.loadSessions([frozen('a', 1000, 60), frozen('b', 1000, 10)]);
+    expect(state.sessions.get('a')).toBeInstanceOf(Array);
+    expect(state.sweepStale(1000 + 20_001)).toBe(1); // b, from its frozen row's duration
+    expect(state.sessions.has('b')).toBe(false);
+    expect(state.sessions.get('a')).toBeInstanceOf(Array); // a was not decoded by the sweep
+    const a = state.activeSession('a')!;
+    expect(a.score).toBe(3);
+    expect(state.activeSession('a')).toBe(a); // thawed once, then the live record
   });
 
   it('keeps at most 200 high scores, newest first', () => {

@@ -9,8 +9,10 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { handle } from '../workers/persist.js';
 import {
+  decode,
   encode,
   type Batch,
+  type FrozenSessionRow,
   type HighScoreRecord,
   type LevelRecord,
   type NoticeRecord,
@@ -120,4 +122,9 @@ export function failed(reply: Reply): TaskError {
 /** Close whatever the module-level worker state holds (tests share one module instance). */
 export function closeWorker(): void {
   ok(handle({ kind: 'close' }), 'close');
+}
+
+/** The sessions of a reload page: each row's stored bytes decoded (what the main thread does lazily). */
+export function sessionsOfPage(page: ArrayBuffer): SessionRecord[] {
+  return decode<FrozenSessionRow[]>(page).map((row) => decode<SessionRecord>(row[3]));
 }

@@ -18,6 +18,7 @@ import {
   tempDbPath,
   tempDir,
   removeTempDirs,
+  sessionsOfPage,
 } from './worker.fixtures.js';
 
 afterEach(closeWorker);
@@ -40,7 +41,7 @@ function count(dbPath: string, table: string): number {
 
 function activeIds(): string[] {
   const page = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 1000 }), 'reloadSessions');
-  return decode<SessionRecord[]>(page.page).map((s) => s.id);
+  return sessionsOfPage(page.page).map((s) => s.id);
 }
 
 describe('persistence worker: retention', () => {

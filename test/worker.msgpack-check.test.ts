@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decode, packr } from '../workers/protocol.js';
+import { decode, type FrozenSessionRow, packr } from '../workers/protocol.js';
 import { MAX_DEPTH, isPlainSessionBlob } from '../workers/sqlite/msgpack-check.js';
-import { writeArrayHeader } from '../workers/sqlite/reload.js';
 import { session } from './worker.fixtures.js';
 
 
@@ -84,14 +83,9 @@ describe('msgpack-check: the fast structural check of stored session BLOBs', () 
     }
     expect(accepted).toBeGreaterThan(1000); // the fuzz reached well-formed mutants, not only garbage
 
-    const body = acceptedMutants.reduce((n, m) => n + m.length, 0);
-    const page = new Uint8Array(3 + body);
-    let offset = writeArrayHeader(page, acceptedMutants.length);
-    for (const m of acceptedMutants) {
-      page.set(m, offset);
-      offset += m.length;
-    }
-    const decoded = decode<unknown[]>(page.subarray(0, offset));
+    // Inside a page, as reload ships them: each row's bytes are a bin, decoded on first use.
+    const page = packr.pack(acceptedMutants.map((m, i) => [`row${i}`, 0, 60, m]));
+    const decoded = decode<FrozenSessionRow[]>(page).map((row) => decode(row[3]));
     expect(decoded).toHaveLength(acceptedMutants.length);
     expect(decoded).toEqual(acceptedMutants.map((m) => decode(m)));
   });

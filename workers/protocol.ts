@@ -261,10 +261,16 @@ export interface ApplyReply {
   commitMs: number;
 }
 
+/**
+ * One active session as reload hands it over: what the stale sweep needs, plus the stored
+ * SessionRecord bytes (plain msgpack), decoded only when the session is first used.
+ */
+export type FrozenSessionRow = [id: string, startedAtMs: number, durationSeconds: number, record: Uint8Array];
+
 export interface ReloadSessionsReply {
   ok: true;
   kind: 'reloadSessions';
-  /** msgpack array of SessionRecord (moved); only rows that decoded. */
+  /** msgpack array of FrozenSessionRow (moved); only rows whose bytes are a valid record. */
   page: ArrayBuffer;
   count: number;
   /** Rows that failed to decode, skipped (ids for the log). */

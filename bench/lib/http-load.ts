@@ -21,6 +21,9 @@ export interface LoadFigures {
   /** Connection errors and timeouts reported by autocannon. */
   errors: number;
   elapsedS: number;
+  /** CPU used during the window, in % of one core: this load client, and the target process. */
+  clientCpuPct: number;
+  serverCpuPct: number;
 }
 
 class Recorder {
@@ -61,6 +64,8 @@ export interface LoadOptions {
   connections: number;
   warmupS: number;
   durationS: number;
+  /** The target's CPU time counter in ms (Proc.cpuMs), sampled around the measured window. */
+  targetCpuMs?: () => number;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
@@ -69,10 +74,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
   }
   const rec = new Recorder();
   rec.on = true;
+  const cpu0 = process.cpuUsage();
+  const target0 = o.targetCpuMs?.() ?? NaN;
   const started = performance.now();
   const result = await autocannon({ url: o.url, connections: o.connections, duration: o.durationS, sampleInt: SAMPLE_MS, timeout: 10, requests: instrument(o.requests, rec) });
   rec.on = false;
   const elapsedS = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const targetMs = (o.targetCpuMs?.() ?? NaN) - target0;
   return {
     rps: rec.answers / elapsedS,
     p50Ms: rec.hist.percentile(50),
@@ -81,6 +90,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
     non2xx: rec.non2xx,
     errors: result.errors + result.timeouts,
     elapsedS,
+    clientCpuPct: (cpu.user + cpu.system) / 10 / elapsedS / 1000,
+    serverCpuPct: targetMs / 10 / elapsedS,
   };
 }
 

@@ -23,7 +23,7 @@ export interface MixFigures extends LoadFigures {
 
 async function measure(proc: Proc, pool: string[], s: MixSettings): Promise<MixFigures> {
   const counters = { spawns: 0 };
-  const figures = await runLoad({ url: proc.url, requests: mixRequests(pool, counters), connections: s.connections, warmupS: s.warmupS, durationS: s.durationS });
+  const figures = await runLoad({ url: proc.url, requests: mixRequests(pool, counters), connections: s.connections, warmupS: s.warmupS, durationS: s.durationS, targetCpuMs: proc.cpuMs });
   return { ...figures, artifactsPerSession: counters.spawns / pool.length };
 }
 

@@ -43,6 +43,8 @@ export interface Proc {
   logs: LogLine[];
   /** Resident set size now, from /proc/<pid>/status (KiB). */
   rssKiB(): number;
+  /** CPU time used so far by all its threads (user + system), from /proc/<pid>/stat (ms). */
+  cpuMs(): number;
   waitForLog(match: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** SIGTERM (graceful), SIGKILL after `graceMs`; resolves on exit. */
   stop(graceMs?: number): Promise<void>;
@@ -123,6 +125,7 @@ export function startProcess(script: string, env: Record<string, string>, opts: 
           readyAt,
           logs,
           rssKiB: () => readRssKiB(child.pid!),
+          cpuMs: () => readCpuMs(child.pid!),
           waitForLog,
           stop: async (graceMs = 20_000) => {
             if (!alive()) return;
@@ -157,6 +160,13 @@ export function readRssKiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   if (m === null) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Number(m[1]);
+}
+
+/** utime + stime of a process (all threads), in ms (clock ticks of 10 ms on Linux). */
+export function readCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** A fresh temporary directory for one trial, removed by `cleanup`. */

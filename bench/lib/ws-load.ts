@@ -11,6 +11,8 @@ export interface WsLoadOptions extends Omit<WsWorkerData, 'pool'> {
   threads: number;
   /** Sessions in all, split across threads. */
   pool: number;
+  /** The target's CPU time counter in ms (Proc.cpuMs), sampled around the measured window. */
+  targetCpuMs?: () => number;
 }
 
 export interface WsFigures {
@@ -21,10 +23,15 @@ export interface WsFigures {
   errors: number;
   closes: number;
   artifactsPerSession: number;
+  /** CPU used during the window, in % of one core: the client threads, and the target process. */
+  clientCpuPct: number;
+  serverCpuPct: number;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export async function runWsLoad(o: WsLoadOptions): Promise<WsFigures> {
-  const { threads, ...rest } = o;
+  const { threads, targetCpuMs, ...rest } = o;
   const workers = Array.from({ length: threads }, () => {
     const data: WsWorkerData = { ...rest, pool: Math.ceil(o.pool / threads) };
     return new Worker(new URL('./ws-load-worker.js', import.meta.url), { workerData: data });
@@ -45,6 +52,13 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsFigures> {
     await Promise.all(workers.map((w) => message(w, 'ready')));
     const results = workers.map((w) => message(w, 'result'));
     for (const w of workers) w.postMessage('go');
+    // CPU over the measured window (the threads measure from warm-up end to warm-up + duration).
+    const sample = () => ({ client: process.cpuUsage(), target: targetCpuMs?.() ?? NaN });
+    await sleep(o.warmupMs);
+    const before = sample();
+    await sleep(o.durationMs);
+    const after = sample();
+    const windowMs = o.durationMs;
     const all = (await Promise.all(results)).map((m) => m.result as WsWorkerResult);
     const hist = new LatencyHistogram();
     for (const r of all) hist.add(r.histogram);
@@ -58,6 +72,8 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsFigures> {
       errors: all.reduce((s, r) => s + r.errors, 0),
       closes: all.reduce((s, r) => s + r.closeCodes.length, 0),
       artifactsPerSession: all.reduce((s, r) => s + r.spawns, 0) / all.reduce((s, r) => s + r.pool, 0),
+      clientCpuPct: (after.client.user + after.client.system - before.client.user - before.client.system) / 10 / windowMs,
+      serverCpuPct: ((after.target - before.target) / windowMs) * 100,
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

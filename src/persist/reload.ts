@@ -1,13 +1,13 @@
 /**
  * Start-up reload: reads every active session page by page from the worker, and the small
- * tables in one go, before the port opens. While the main thread decodes page N the worker is
- * already reading page N + 1. Rows that fail to decode are skipped by the worker and reported
+ * tables in one go, before the port opens. While the main thread takes page N the worker is
+ * already reading page N + 1; sessions stay frozen until first used (frozen.ts). Rows that fail to decode are skipped by the worker and reported
  * here, never fatal.
  */
 import type { Logger } from 'pino';
-import type { ReloadRestReply, SessionRecord, TaskError } from '../../workers/protocol.js';
-import { decode } from '../../workers/protocol.js';
+import type { FrozenSessionRow, ReloadRestReply, TaskError } from '../../workers/protocol.js';
 import type { WorkerClient } from './client.js';
+import { rowsOfPage } from './frozen.js';
 
 export const RELOAD_PAGE_SIZE = 5000;
 
@@ -26,7 +26,8 @@ export interface ReloadResult {
 
 export interface ReloadOptions {
   highScoreLimit: number;
-  onSessions(records: SessionRecord[]): void;
+  /** Rows of active sessions, still frozen (see frozen.ts). */
+  onSessions(rows: FrozenSessionRow[]): void;
   log: Logger;
   pageSize?: number;
 }
@@ -44,9 +45,9 @@ export async function reloadState(client: WorkerClient, opts: ReloadOptions): Pr
     if (!reply.ok) throw new ReloadError(reply);
     // Ask for the next page before decoding this one: the two threads work in parallel.
     if (reply.nextAfterId !== null) next = client.run({ kind: 'reloadSessions', afterId: reply.nextAfterId, limit });
-    const records = decode<SessionRecord[]>(reply.page);
-    opts.onSessions(records);
-    sessions += records.length;
+    const rows = rowsOfPage(reply.page);
+    opts.onSessions(rows);
+    sessions += rows.length;
     skippedSessionIds.push(...reply.skippedIds);
     const nowMs = performance.now();
     if (nowMs - lastLogMs >= 1000) {

@@ -14,6 +14,7 @@ import type {
   SettingRecord,
   StatsRecord,
 } from '../../workers/protocol.js';
+import { type FrozenSessionRow, isFrozen, thaw } from '../persist/frozen.js';
 import type { DirtySink } from '../persist/sink.js';
 import { DeadlineHeap } from './deadlines.js';
 import { localDayBounds } from './day.js';
@@ -38,8 +39,11 @@ export function emptyStats(): StatsRecord {
   };
 }
 
-export function staleDeadlineMs(session: SessionRecord): number {
-  return session.startedAtMs + session.durationSeconds * STALE_MULTIPLIER * 1000;
+export function staleDeadlineMs(session: SessionRecord | FrozenSessionRow): number {
+  const [startedAtMs, durationSeconds] = isFrozen(session)
+    ? [session[1], session[2]]
+    : [session.startedAtMs, session.durationSeconds];
+  return startedAtMs + durationSeconds * STALE_MULTIPLIER * 1000;
 }
 
 /** What a reload from storage hands to the state before the port opens. */
@@ -53,7 +57,8 @@ export interface LoadedRest {
 }
 
 export class HotState {
-  readonly sessions = new Map<string, SessionRecord>();
+  /** Active sessions; those reloaded at start-up stay frozen until first used (activeSession). */
+  readonly sessions = new Map<string, SessionRecord | FrozenSessionRow>();
   readonly deadlines = new DeadlineHeap();
   stats: StatsRecord = emptyStats();
   /** Newest first, at most HIGH_SCORE_LIST_LIMIT. */
@@ -76,12 +81,11 @@ export class HotState {
 
   // --- reload -------------------------------------------------------------------------------
 
-  /** Adds sessions read from storage; ended ones are ignored. Does not mark anything dirty. */
-  loadSessions(records: SessionRecord[]): void {
-    for (const session of records) {
-      if (session.status !== 'active') continue;
-      this.sessions.set(session.id, session);
-      this.deadlines.push(staleDeadlineMs(session), session.id);
+  /** Adds the active sessions read from storage, frozen. Does not mark anything dirty. */
+  loadSessions(rows: FrozenSessionRow[]): void {
+    for (const row of rows) {
+      this.sessions.set(row[0], row);
+      this.deadlines.push(staleDeadlineMs(row), row[0]);
     }
   }
 
@@ -97,7 +101,11 @@ export class HotState {
   // --- reads --------------------------------------------------------------------------------
 
   activeSession(id: string): SessionRecord | undefined {
-    return this.sessions.get(id);
+    const session = this.sessions.get(id);
+    if (session === undefined || !isFrozen(session)) return session;
+    const thawed = thaw(session);
+    this.sessions.set(id, thawed);
+    return thawed;
   }
 
   playerSpeedPercent(): number {
@@ -163,7 +171,7 @@ export class HotState {
       const session = this.sessions.get(id);
       // An entry whose session already ended (or was replaced) is just dropped.
       if (session === undefined || staleDeadlineMs(session) >= nowMs) continue;
-      this.endSession(session, nowMs, 'stale', null);
+      this.endSession(this.activeSession(id)!, nowMs, 'stale', null);
       ended += 1;
     }
     return ended;

@@ -29,7 +29,12 @@ function decodeBatch(task: ApplyTask): Batch {
   }
   for (const entry of batch.sessions) {
     const s = entry?.session;
-    if (typeof s?.id !== 'string' || (s.status !== 'active' && s.status !== 'ended') || typeof s.startedAtMs !== 'number') {
+    if (
+      typeof s?.id !== 'string' ||
+      (s.status !== 'active' && s.status !== 'ended') ||
+      typeof s.startedAtMs !== 'number' ||
+      typeof s.durationSeconds !== 'number'
+    ) {
       throw badBatch(task.seq, `malformed session entry ${JSON.stringify(s?.id ?? null)}`);
     }
   }
@@ -50,7 +55,7 @@ function decodeBatch(task: ApplyTask): Batch {
 /** `packr.pack` returns a view into a reused buffer: it is bound (copied by SQLite) at once. */
 function writeSession(store: Store, entry: SessionEntry): number {
   const s = entry.session;
-  store.st.upsertSession.run(s.id, s.status, s.startedAtMs, s.endedAtMs ?? null, s.result ?? null, packr.pack(s));
+  store.st.upsertSession.run(s.id, s.status, s.startedAtMs, s.endedAtMs ?? null, s.result ?? null, s.durationSeconds, packr.pack(s));
   if (entry.level != null) store.st.insertLevel.run(s.id, packr.pack(entry.level));
   return 1;
 }

@@ -9,7 +9,7 @@
  *
  * Schema (times are epoch ms integers; `data` columns hold plain msgpack, see protocol.ts):
  *   meta(key, value)                 'last_seq' (last applied batch), 'max_high_score_id'
- *   sessions(id, status, started_at, ended_at, result, data)   mutable part, rewritten on change
+ *   sessions(id, status, started_at, ended_at, result, duration_seconds, data)   mutable part
  *   session_levels(id, data)         immutable part (terrain, trash can), written once
  *   stats(id = 1, data)
  *   high_scores(id, created_at, data)   id assigned by the main thread
@@ -21,6 +21,7 @@
  * it is written exactly once and the reload scan never walks over it.
  */
 import type Database from 'better-sqlite3';
+import { decode } from '../protocol.js';
 
 export interface Migration {
   version: number;
@@ -85,6 +86,23 @@ export const MIGRATIONS: readonly Migration[] = [
         INSERT INTO meta (key, value)
           SELECT 'max_high_score_id', coalesce(max(id), 0) FROM high_scores;
       `);
+    },
+  },
+  {
+    version: 3,
+    description: 'sessions.duration_seconds, so reload can schedule the stale sweep without decoding rows',
+    up(db) {
+      db.exec('ALTER TABLE sessions ADD COLUMN duration_seconds REAL NOT NULL DEFAULT 0');
+      const rows = db.prepare<[], [string, Buffer]>("SELECT id, data FROM sessions WHERE status = 'active'").raw().all();
+      const set = db.prepare<[number, string]>('UPDATE sessions SET duration_seconds = ? WHERE id = ?');
+      for (const [id, data] of rows) {
+        try {
+          const duration = decode<{ durationSeconds?: unknown }>(data).durationSeconds;
+          if (typeof duration === 'number') set.run(duration, id);
+        } catch {
+          // An undecodable row keeps 0; reload skips it as before.
+        }
+      }
     },
   },
 ];

@@ -2,9 +2,10 @@
  * Start-up reads: active sessions page by page, everything else in one reply, and the count of
  * sessions started in a time window.
  *
- * A session page is built without re-encoding: each stored BLOB is already one msgpack value,
- * so the page is a msgpack array header followed by the BLOBs' bytes, copied into one
- * exact-size ArrayBuffer that the main thread decodes with a single unpack call.
+ * A session page is built without decoding: a msgpack array of `[id, startedAtMs,
+ * durationSeconds, bytes]` rows (protocol.ts `FrozenSessionRow`) in one exact-size ArrayBuffer.
+ * The main thread keeps each row's bytes as they are and decodes a session only when it is
+ * first touched, so start-up time does not grow with the size of the sessions.
  *
  * Never: put bytes in a page without checking that they decode, by themselves, to the session
  * stored under its id (one bad row would otherwise break the whole page's decode), read the
@@ -12,6 +13,8 @@
  */
 import {
   decode,
+  type FrozenSessionRow,
+  ownBytes,
   packr,
   type CountStartedReply,
   type CountStartedTask,
@@ -30,30 +33,6 @@ import type { Store } from './statements.js';
 
 /** Largest page a task may ask for: bounds the worker's memory per reply. */
 export const MAX_PAGE_ROWS = 100_000;
-
-/** Bytes of the msgpack array header for `n` elements. */
-function arrayHeaderSize(n: number): number {
-  if (n < 16) return 1;
-  if (n < 0x10000) return 3;
-  return 5;
-}
-
-/** Writes the msgpack array header (fixarray, array 16, array 32) and returns its size. */
-export function writeArrayHeader(out: Uint8Array, n: number): number {
-  if (n < 16) {
-    out[0] = 0x90 | n;
-    return 1;
-  }
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  if (n < 0x10000) {
-    out[0] = 0xdc;
-    view.setUint16(1, n);
-    return 3;
-  }
-  out[0] = 0xdd;
-  view.setUint32(1, n);
-  return 5;
-}
 
 /**
  * The bytes this row contributes to a page, or null to skip it. The fast path keeps the stored
@@ -80,30 +59,19 @@ export function reloadSessions(store: Store, task: ReloadSessionsTask): ReloadSe
   const rows =
     afterId === null ? store.st.activeFirstPage.all(limit) : store.st.activeNextPage.all(afterId, limit);
 
-  const good: Uint8Array[] = [];
+  const entries: FrozenSessionRow[] = [];
   const skippedIds: string[] = [];
-  let bodyBytes = 0;
-  for (const [id, data] of rows) {
+  for (const [id, startedAtMs, durationSeconds, data] of rows) {
     const bytes = pageBytes(id, data);
-    if (bytes === null) {
-      skippedIds.push(id);
-    } else {
-      good.push(bytes);
-      bodyBytes += bytes.byteLength;
-    }
+    if (bytes === null) skippedIds.push(id);
+    else entries.push([id, startedAtMs, durationSeconds, bytes]);
   }
-
-  const headerBytes = arrayHeaderSize(good.length);
-  const page = new Uint8Array(headerBytes + bodyBytes);
-  let offset = writeArrayHeader(page, good.length);
-  for (const data of good) {
-    page.set(data, offset);
-    offset += data.byteLength;
-  }
+  // One pack call copies each row's bytes as a msgpack bin; nothing is decoded here.
+  const page = ownBytes(packr.pack(entries));
 
   // A short page is the last one; a full page may be followed by an empty one.
   const nextAfterId = rows.length === limit ? rows[rows.length - 1][0] : null;
-  return { ok: true, kind: 'reloadSessions', page: page.buffer, count: good.length, skippedIds, nextAfterId };
+  return { ok: true, kind: 'reloadSessions', page, count: entries.length, skippedIds, nextAfterId };
 }
 
 /** Decode every BLOB, dropping (and counting) the ones that do not decode to an object. */

@@ -26,8 +26,8 @@ export function prepareStatements(db: Database.Database) {
 
     // --- apply (upserts) ------------------------------------------------------------------
     // started_at is immutable: leaving it out of the UPDATE keeps its index entry untouched.
-    upsertSession: db.prepare<[string, string, number, number | null, string | null, Uint8Array]>(`
-      INSERT INTO sessions (id, status, started_at, ended_at, result, data) VALUES (?, ?, ?, ?, ?, ?)
+    upsertSession: db.prepare<[string, string, number, number | null, string | null, number, Uint8Array]>(`
+      INSERT INTO sessions (id, status, started_at, ended_at, result, duration_seconds, data) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET
         status = excluded.status, ended_at = excluded.ended_at,
         result = excluded.result, data = excluded.data`),
@@ -50,15 +50,15 @@ export function prepareStatements(db: Database.Database) {
     ),
 
     // --- reload ---------------------------------------------------------------------------
-    // Both use the partial index sessions_active; only id and data are read.
+    // Both use the partial index sessions_active; the level table is never read here.
     activeFirstPage: db
-      .prepare<[number], [string, Buffer]>(
-        "SELECT id, data FROM sessions WHERE status = 'active' ORDER BY id LIMIT ?",
+      .prepare<[number], [string, number, number, Buffer]>(
+        "SELECT id, started_at, duration_seconds, data FROM sessions WHERE status = 'active' ORDER BY id LIMIT ?",
       )
       .raw(),
     activeNextPage: db
-      .prepare<[string, number], [string, Buffer]>(
-        "SELECT id, data FROM sessions WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?",
+      .prepare<[string, number], [string, number, number, Buffer]>(
+        "SELECT id, started_at, duration_seconds, data FROM sessions WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?",
       )
       .raw(),
     statsRow: db.prepare<[], Buffer>('SELECT data FROM stats WHERE id = 1').pluck(),
