@@ -4,7 +4,9 @@
  * session record as a JSON blob (terrain included), WAL, `synchronous` left at its default as
  * the original did (FULL on a new WAL file with better-sqlite3 12). Create also writes the stats
  * row. Only what the benches call: create, spawn, artifact-status, deposit; minimal validation.
- * Env: PORT (0 = any), HOST, VIBEFIXER_DB_PATH. Prints `{"event":"listening","port":N}`.
+ * Env: PORT (0 = any), HOST, VIBEFIXER_DB_PATH, and BASELINE_SQLITE_SYNCHRONOUS (unset = the
+ * original's default; FULL = one fsync per request, what "write-through" costs on a real disk).
+ * Prints `{"event":"listening","port":N,"synchronous":S}`.
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +22,7 @@ interface Artifact {
 
 const db = new Database(process.env.VIBEFIXER_DB_PATH ?? 'write-through.sqlite');
 db.pragma('journal_mode = WAL');
+if (process.env.BASELINE_SQLITE_SYNCHRONOUS) db.pragma(`synchronous = ${process.env.BASELINE_SQLITE_SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL'}`);
 db.exec(`
   CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, status TEXT NOT NULL, started_at TEXT NOT NULL,
     ended_at TEXT, duration_seconds INTEGER, result TEXT, data TEXT NOT NULL);

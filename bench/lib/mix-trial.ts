@@ -33,11 +33,11 @@ export function mixOnServer(env: Record<string, string>, s: MixSettings): Promis
 }
 
 /** A baseline process; `hasSessions` = it implements create (write-through), else placeholder ids. */
-export async function mixOnBaseline(name: string, hasSessions: boolean, s: MixSettings): Promise<MixFigures> {
+export async function mixOnBaseline(name: string, hasSessions: boolean, s: MixSettings, env: Record<string, string> = {}): Promise<MixFigures> {
   const tmp = tempDir();
   let proc: Proc | null = null;
   try {
-    proc = await startBaseline(name, { VIBEFIXER_DB_PATH: join(tmp.dir, 'baseline.sqlite') });
+    proc = await startBaseline(name, { VIBEFIXER_DB_PATH: join(tmp.dir, 'baseline.sqlite'), ...env });
     const pool = hasSessions ? await precreateSessions(proc.url, s.pool) : placeholderPool(s.pool);
     return await measure(proc, pool, s);
   } finally {
