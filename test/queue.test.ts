@@ -4,8 +4,20 @@
  * batch, durable waiters and drain.
  */
 import { describe, expect, it } from 'vitest';
-import type { ApplyReply, Batch, SessionRecord, TaskError } from '../workers/protocol.js';
+import type { ApplyReply, Batch, SessionRecord, TaskError, WireBatch } from '../workers/protocol.js';
 import { decode } from '../workers/protocol.js';
+
+/** What the worker receives, with each session's bytes decoded back, for assertions. */
+function received(bytes: ArrayBuffer): Batch {
+  const wire = decode<WireBatch>(bytes);
+  return {
+    ...wire,
+    sessions: wire.sessions.map((row) => ({
+      session: decode<SessionRecord>(row.data),
+      ...(row.level ? { level: decode(row.level) } : {}),
+    })),
+  } as Batch;
+}
 import { type BatchStore, DurableTimeout, type QueueOptions, WriteBehindQueue } from '../src/persist/queue.js';
 
 interface Call {
@@ -25,7 +37,7 @@ class ScriptedStore implements BatchStore {
     return new Promise((resolve) => {
       this.calls.push({
         seq,
-        batch: decode<Batch>(bytes),
+        batch: received(bytes),
         settle: (reply) => {
           this.inFlight -= 1;
           resolve(reply);

@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
-import { encode, type Batch, type NoticeRecord, type SettingRecord } from '../workers/protocol.js';
+import { encodeBatch, type Batch, type NoticeRecord, type SettingRecord } from '../workers/protocol.js';
 import { type ChildServer, MAIN, runChildToExit, startChild, tempDir } from './helpers/child-server.js';
 import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
 
@@ -166,7 +166,7 @@ describe('notices and settings', () => {
     try {
       const opened = handle({ kind: 'open', dbPath, synchronous: 'NORMAL', todayStartMs: 0, todayEndMs: 0 });
       expect(opened.ok, JSON.stringify(opened)).toBe(true);
-      const applied = handle({ kind: 'apply', seq: 1, bytes: encode(batch) });
+      const applied = handle({ kind: 'apply', seq: 1, bytes: encodeBatch(batch) });
       expect(applied.ok, JSON.stringify(applied)).toBe(true);
     } finally {
       expect(handle({ kind: 'close' }).ok).toBe(true);

@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import { handle } from '../workers/persist.js';
 import {
   decode,
-  encode,
+  encodeBatch,
   type Batch,
   type FrozenSessionRow,
   type HighScoreRecord,
@@ -100,7 +100,7 @@ export function batch(seq: number, parts: Partial<Omit<Batch, 'seq'>> = {}): Bat
 }
 
 export function applyTask(b: Batch) {
-  return { kind: 'apply' as const, seq: b.seq, bytes: encode(b) };
+  return { kind: 'apply' as const, seq: b.seq, bytes: encodeBatch(b) };
 }
 
 export function openTask(dbPath: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL') {

@@ -124,8 +124,9 @@ export interface SessionEntry {
 }
 
 /**
- * One batch: the latest state of every entity that changed since the previous batch.
- * It is msgpack-encoded once on the main thread and moved to the worker as `ApplyTask.bytes`.
+ * One batch: the latest state of every entity that changed since the previous batch (as the
+ * queue gathers it). `encodeBatch` turns it into the bytes moved to the worker as
+ * `ApplyTask.bytes` (a `WireBatch`).
  */
 export interface Batch {
   seq: number;
@@ -134,6 +135,47 @@ export interface Batch {
   highScores: HighScoreRecord[];
   notices: NoticeRecord[];
   settings: SettingRecord[];
+}
+
+/**
+ * A session as it crosses the thread: its query columns, and its record already encoded as the
+ * BLOB to store (`data`, and `level` while the row is new). The worker binds these bytes as they
+ * are, so it never decodes or re-encodes a session (the main thread encodes each once).
+ */
+export interface SessionRow {
+  id: string;
+  status: 'active' | 'ended';
+  startedAtMs: number;
+  endedAtMs: number | null;
+  result: 'won' | 'lost' | null;
+  durationSeconds: number;
+  data: Uint8Array;
+  level?: Uint8Array;
+}
+
+export interface WireBatch extends Omit<Batch, 'sessions'> {
+  sessions: SessionRow[];
+}
+
+function sessionRow(entry: SessionEntry): SessionRow {
+  const s = entry.session;
+  const row: SessionRow = {
+    id: s.id,
+    status: s.status,
+    startedAtMs: s.startedAtMs,
+    endedAtMs: s.endedAtMs,
+    result: s.result,
+    durationSeconds: s.durationSeconds,
+    data: new Uint8Array(packr.pack(s)), // a copy: pack() returns a view into a reused buffer
+  };
+  if (entry.level) row.level = new Uint8Array(packr.pack(entry.level));
+  return row;
+}
+
+/** The bytes of a batch: each session encoded on its own (see SessionRow), then the whole. */
+export function encodeBatch(batch: Batch): ArrayBuffer {
+  const wire: WireBatch = { ...batch, sessions: batch.sessions.map(sessionRow) };
+  return encode(wire);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,7 +206,7 @@ export interface OpenTask {
 export interface ApplyTask {
   kind: 'apply';
   seq: number;
-  /** msgpack of a `Batch`, exact size, transferred. */
+  /** `encodeBatch` bytes (a WireBatch), exact size, transferred. */
   bytes: ArrayBuffer;
 }
 

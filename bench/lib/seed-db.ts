@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { generateLevel } from '../../src/game/level.js';
 import { handle } from '../../workers/persist.js';
-import { type ArtifactRecord, type ArtifactStatus, type Batch, encode, type Reply, type SessionEntry, type StatsRecord } from '../../workers/protocol.js';
+import { type ArtifactRecord, type ArtifactStatus, type Batch, encodeBatch, type Reply, type SessionEntry, type StatsRecord } from '../../workers/protocol.js';
 
 /**
  * Id-like random text (base64url alphabet). Not crypto-random like the server's ids: a seeded
@@ -88,7 +88,7 @@ export function buildDatabase(dbPath: string, sessions: number, opts: { withLeve
       done += n;
       const stats: StatsRecord | null = done >= sessions ? statsFor(sessions, nowMs) : null;
       const batch: Batch = { seq: ++seq, sessions: entries, stats, highScores: [], notices: [], settings: [] };
-      must(handle({ kind: 'apply', seq, bytes: encode(batch) }), `apply seq ${seq}`);
+      must(handle({ kind: 'apply', seq, bytes: encodeBatch(batch) }), `apply seq ${seq}`);
     }
   } finally {
     must(handle({ kind: 'close' }), 'close');

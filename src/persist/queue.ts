@@ -30,7 +30,7 @@ import type {
   StatsRecord,
   TaskError,
 } from '../../workers/protocol.js';
-import { encode } from '../../workers/protocol.js';
+import { encodeBatch } from '../../workers/protocol.js';
 import type { DirtySink } from './sink.js';
 
 /** The worker seam: the real one is the piscina client; tests inject failures here. */
@@ -310,7 +310,7 @@ export class WriteBehindQueue implements DirtySink {
     // view into msgpackr's reused buffer). A retry re-encodes the same entries: they may carry
     // newer state by then, which is still correct — state only moves forward, the same entities
     // are pending again for seq + 1, and a replay of an applied seq is a no-op in the worker.
-    const bytes = encode(batch.batch);
+    const bytes = encodeBatch(batch.batch);
     batch.bytes = bytes.byteLength;
     this.store.apply(batch.seq, bytes).then(
       (reply) => (reply.ok ? this.committed(batch, reply) : this.failed(batch, reply)),
@@ -333,14 +333,15 @@ export class WriteBehindQueue implements DirtySink {
       bytes: batch.bytes,
       commitMs: reply.commitMs,
     });
-    for (const w of batch.waiters) w.cb(null);
+    // Send the next batch before answering this one's waiters: the worker commits it while this
+    // thread writes the answers (group commit keeps both threads busy).
     if (this.pendingCount > 0) {
       const due = this.flushDue || this.pendingWaiters.length > 0 || this.closed || this.pendingCount >= this.opts.flushMaxBatch;
       if (due) this.flush();
       else this.armInterval();
-    } else if (this.idleAndEmpty()) {
-      for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
+    for (const w of batch.waiters) w.cb(null);
+    if (this.idleAndEmpty()) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
   private failed(batch: InFlight, error: TaskError | Error): void {

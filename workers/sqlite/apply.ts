@@ -6,7 +6,7 @@
  * it), apply a seq at or below last_seq, or keep anything from one batch to the next.
  */
 import { performance } from 'node:perf_hooks';
-import { decode, packr, type ApplyReply, type ApplyTask, type Batch, type SessionEntry } from '../protocol.js';
+import { decode, packr, type ApplyReply, type ApplyTask, type SessionRow, type WireBatch } from '../protocol.js';
 import { WorkerFailure } from './errors.js';
 import type { Store } from './statements.js';
 
@@ -15,10 +15,10 @@ function badBatch(seq: number, why: string): WorkerFailure {
 }
 
 /** Cheap shape checks: a batch that would fail a NOT NULL constraint is a bug, not a disk error. */
-function decodeBatch(task: ApplyTask): Batch {
-  let batch: Batch;
+function decodeBatch(task: ApplyTask): WireBatch {
+  let batch: WireBatch;
   try {
-    batch = decode<Batch>(task.bytes);
+    batch = decode<WireBatch>(task.bytes);
   } catch (err) {
     throw badBatch(task.seq, `bytes do not decode as msgpack (${(err as Error).message})`);
   }
@@ -27,15 +27,16 @@ function decodeBatch(task: ApplyTask): Batch {
   for (const key of ['sessions', 'highScores', 'notices', 'settings'] as const) {
     if (!Array.isArray(batch[key])) throw badBatch(task.seq, `${key} is not an array`);
   }
-  for (const entry of batch.sessions) {
-    const s = entry?.session;
+  for (const s of batch.sessions) {
     if (
       typeof s?.id !== 'string' ||
       (s.status !== 'active' && s.status !== 'ended') ||
       typeof s.startedAtMs !== 'number' ||
-      typeof s.durationSeconds !== 'number'
+      typeof s.durationSeconds !== 'number' ||
+      !(s.data instanceof Uint8Array) ||
+      (s.level != null && !(s.level instanceof Uint8Array))
     ) {
-      throw badBatch(task.seq, `malformed session entry ${JSON.stringify(s?.id ?? null)}`);
+      throw badBatch(task.seq, `malformed session row ${JSON.stringify(s?.id ?? null)}`);
     }
   }
   for (const h of batch.highScores) {
@@ -52,15 +53,25 @@ function decodeBatch(task: ApplyTask): Batch {
   return batch;
 }
 
-/** `packr.pack` returns a view into a reused buffer: it is bound (copied by SQLite) at once. */
-function writeSession(store: Store, entry: SessionEntry): number {
-  const s = entry.session;
-  store.st.upsertSession.run(s.id, s.status, s.startedAtMs, s.endedAtMs ?? null, s.result ?? null, s.durationSeconds, packr.pack(s));
-  if (entry.level != null) store.st.insertLevel.run(s.id, packr.pack(entry.level));
+/** A zero-copy Buffer view of bytes decoded from the batch (better-sqlite3 binds Buffers). */
+function blob(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The session's bytes are bound as the main thread encoded them. The common case — an active
+ * session that already has its row — updates `data` only, which touches no index (the indexes
+ * cover status, ended_at and started_at); a new row or an ended session takes the full upsert.
+ */
+function writeSession(store: Store, s: SessionRow): number {
+  const data = blob(s.data);
+  const updated = s.level == null && s.status === 'active' && store.st.updateActiveSessionData.run(data, s.id).changes === 1;
+  if (!updated) store.st.upsertSession.run(s.id, s.status, s.startedAtMs, s.endedAtMs ?? null, s.result ?? null, s.durationSeconds, data);
+  if (s.level != null) store.st.insertLevel.run(s.id, blob(s.level));
   return 1;
 }
 
-function writeBatch(store: Store, batch: Batch): number {
+function writeBatch(store: Store, batch: WireBatch): number {
   const { st } = store;
   let rows = 0;
   for (const entry of batch.sessions) rows += writeSession(store, entry);

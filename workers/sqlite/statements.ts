@@ -31,6 +31,8 @@ export function prepareStatements(db: Database.Database) {
       ON CONFLICT (id) DO UPDATE SET
         status = excluded.status, ended_at = excluded.ended_at,
         result = excluded.result, data = excluded.data`),
+    // The hot path: an active session's mutable part changes; no indexed column does.
+    updateActiveSessionData: db.prepare<[Buffer, string]>("UPDATE sessions SET data = ? WHERE id = ? AND status = 'active'"),
     // Written once: a later entry carrying a level never replaces the first one.
     insertLevel: db.prepare<[string, Uint8Array]>(
       'INSERT INTO session_levels (id, data) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
