@@ -54,10 +54,11 @@ publish({
   tables: [
     {
       title: `POST /api/sessions, ${load.connections} connections, ${load.durationS} s per trial`,
-      columns: ['target', 'creates/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'CPU % server', 'CPU % client', '× write-through'],
+      columns: ['target', 'creates/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'CPU % server', 'CPU % client', 'server CPU µs/create', '× write-through'],
       rows: rows.map((r) => {
         const s = sum.get(r.label)!;
-        return [r.label, cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.non2xx), cell(s.errors), cell(s.serverCpuPct), cell(s.clientCpuPct), ratioCell(ratio(s.rps, wt.rps))];
+        const us = byField(results.get(r.label)!.map((t) => ({ us: (t.serverCpuPct * 1e4) / t.rps }))).us;
+        return [r.label, cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.non2xx), cell(s.errors), cell(s.serverCpuPct), cell(s.clientCpuPct), cell(us), ratioCell(ratio(s.rps, wt.rps))];
       }),
     },
   ],

@@ -1,6 +1,7 @@
 /**
  * `npm run bench:report`: builds bench/RESULTS.md from bench/out/*.json (written by the bench
- * scripts), each bench with its header, tables and targets. RESULTS.md is generated, never edited
+ * scripts; a bench's full run is preferred over its quick run), each bench with its header,
+ * tables and targets. RESULTS.md is generated, never edited
  * by hand: published numbers come from a script.
  */
 import { writeFileSync } from 'node:fs';
@@ -27,6 +28,8 @@ const out = [
   'Each bench answers one question, runs every trial in a fresh process, and compares with a baseline',
   'measured in the same run. Cells are "median (min–max across trials)". How to run: `npm run bench`',
   '(or `npm run bench -- --quick`, each script under ~30 s), or one script: `npm run bench:<name>`.',
+  'Each section shows the full run of that bench when there is one, else its quick run (see its header);',
+  'the code under test is the commit in each header, and it changes between sections when the tree moved.',
   '',
   '## Targets',
   '',

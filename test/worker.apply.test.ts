@@ -26,17 +26,17 @@ afterAll(removeTempDirs);
 function reloadAll(limit = 1000): { sessions: SessionRecord[]; pages: number; skippedIds: string[] } {
   const sessions: SessionRecord[] = [];
   const skippedIds: string[] = [];
-  let afterId: string | null = null;
+  let after: number | null = null;
   let pages = 0;
   do {
-    const page: ReloadSessionsReply = ok(handle({ kind: 'reloadSessions', afterId, limit }), 'reloadSessions');
+    const page: ReloadSessionsReply = ok(handle({ kind: 'reloadSessions', after, limit }), 'reloadSessions');
     const decoded = sessionsOfPage(page.page);
     expect(decoded).toHaveLength(page.count);
     sessions.push(...decoded);
     skippedIds.push(...page.skippedIds);
-    afterId = page.nextAfterId;
+    after = page.nextAfter;
     pages++;
-  } while (afterId !== null);
+  } while (after !== null);
   return { sessions, pages, skippedIds };
 }
 
@@ -122,7 +122,7 @@ describe('persistence worker: apply and reload', () => {
     expect(reloadAll().sessions.map((s) => s.id)).toEqual(['b']);
   });
 
-  it('pages through active sessions by id, each page decoding to SessionRecord[]', () => {
+  it('pages through every active session exactly once, in storage order, each page decoding to SessionRecord[]', () => {
     ok(handle(openTask(tempDbPath())), 'open');
     const ids = Array.from({ length: 250 }, (_, i) => `session_${String(i).padStart(4, '0')}`);
     ok(handle(applyTask(batch(1, { sessions: ids.map((id) => ({ session: session(id), level: level() })) }))), 'apply');
@@ -136,9 +136,9 @@ describe('persistence worker: apply and reload', () => {
 
   it('returns an empty page that decodes to [] when there are no active sessions', () => {
     ok(handle(openTask(tempDbPath())), 'open');
-    const page = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 10 }), 'reloadSessions');
+    const page = ok(handle({ kind: 'reloadSessions', after: null, limit: 10 }), 'reloadSessions');
     expect(sessionsOfPage(page.page)).toEqual([]);
-    expect(page.nextAfterId).toBeNull();
+    expect(page.nextAfter).toBeNull();
   });
 
   it('rejects a batch that does not decode with BAD_BATCH, not retryable, and applies nothing', () => {

@@ -40,7 +40,7 @@ function count(dbPath: string, table: string): number {
 }
 
 function activeIds(): string[] {
-  const page = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 1000 }), 'reloadSessions');
+  const page = ok(handle({ kind: 'reloadSessions', after: null, limit: 1000 }), 'reloadSessions');
   return sessionsOfPage(page.page).map((s) => s.id);
 }
 

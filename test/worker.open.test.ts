@@ -231,7 +231,7 @@ describe('persistence worker: open', () => {
         schemaVersion: LATEST_SCHEMA_VERSION,
         lastSeq: version >= 1 ? 3 : 0,
       });
-      const page = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 10 }), 'reloadSessions');
+      const page = ok(handle({ kind: 'reloadSessions', after: null, limit: 10 }), 'reloadSessions');
       expect(page.count).toBe(version >= 1 ? 1 : 0);
       // Migration 3 fills the duration column from the stored record, for the stale sweep.
       if (version >= 1 && version < 3) expect(decode<FrozenSessionRow[]>(page.page)[0].slice(0, 3)).toEqual(['old', 1, session('old').durationSeconds]);

@@ -46,7 +46,7 @@ describe('persistence worker: reload of damaged rows', () => {
     tamper(dbPath, "UPDATE sessions SET data = 'not a blob' WHERE id = 's7'");
 
     ok(handle(openTask(dbPath)), 'open');
-    const page = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 100 }), 'reloadSessions');
+    const page = ok(handle({ kind: 'reloadSessions', after: null, limit: 100 }), 'reloadSessions');
     expect(page.skippedIds).toEqual(['s2', 's3', 's4', 's5', 's6', 's7']);
     expect(page.count).toBe(1);
     expect(sessionsOfPage(page.page)).toEqual([session('s1', { score: 2 })]);
@@ -61,7 +61,7 @@ describe('persistence worker: reload of damaged rows', () => {
     tamper(dbPath, "UPDATE sessions SET data = ? WHERE id = 'b'", packr.pack(odd));
 
     ok(handle(openTask(dbPath)), 'open');
-    const page = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 10 }), 'reloadSessions');
+    const page = ok(handle({ kind: 'reloadSessions', after: null, limit: 10 }), 'reloadSessions');
     expect(page.skippedIds).toEqual([]);
     expect(sessionsOfPage(page.page)).toEqual([session('a'), odd]);
   });
@@ -74,11 +74,12 @@ describe('persistence worker: reload of damaged rows', () => {
     tamper(dbPath, "UPDATE sessions SET data = x'c1' WHERE id = 'b'");
 
     ok(handle(openTask(dbPath)), 'open');
-    const first = ok(handle({ kind: 'reloadSessions', afterId: null, limit: 2 }), 'reloadSessions');
-    expect(first).toMatchObject({ count: 1, skippedIds: ['b'], nextAfterId: 'b' });
-    const second = ok(handle({ kind: 'reloadSessions', afterId: 'b', limit: 2 }), 'reloadSessions');
+    const first = ok(handle({ kind: 'reloadSessions', after: null, limit: 2 }), 'reloadSessions');
+    expect(first).toMatchObject({ count: 1, skippedIds: ['b'] });
+    expect(first.nextAfter).not.toBeNull();
+    const second = ok(handle({ kind: 'reloadSessions', after: first.nextAfter, limit: 2 }), 'reloadSessions');
     expect(sessionsOfPage(second.page).map((s) => s.id)).toEqual(['c']);
-    expect(second.nextAfterId).toBeNull();
+    expect(second.nextAfter).toBeNull();
   });
 
   it('counts undecodable stats, high score, notice and setting rows as skipped and returns the rest', () => {

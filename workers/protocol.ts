@@ -212,8 +212,11 @@ export interface ApplyTask {
 
 export interface ReloadSessionsTask {
   kind: 'reloadSessions';
-  /** Keyset pagination over active sessions by id; null for the first page. */
-  afterId: string | null;
+  /**
+   * Keyset pagination over active sessions in storage order (an opaque cursor: the rowid of the
+   * last row of the previous page), so the table is read sequentially; null for the first page.
+   */
+  after: number | null;
   limit: number;
 }
 
@@ -317,8 +320,8 @@ export interface ReloadSessionsReply {
   count: number;
   /** Rows that failed to decode, skipped (ids for the log). */
   skippedIds: string[];
-  /** Pass as afterId for the next page; null when this was the last page. */
-  nextAfterId: string | null;
+  /** Pass as `after` for the next page; null when this was the last page. */
+  nextAfter: number | null;
 }
 
 export interface ReloadRestReply {

@@ -1,7 +1,9 @@
 /**
- * The stored shape of one bench run (bench/out/<name>.json): its question, header, tables and
- * targets. Scripts print it (markdown.ts) and save it here; `npm run bench:report` reads every
- * file back to build bench/RESULTS.md, so published numbers always come from a script.
+ * The stored shape of one bench run (bench/out/<name>.json; a --quick run writes
+ * <name>.quick.json, so it never overwrites a full run): its question, header, tables and
+ * targets. Scripts print it (markdown.ts) and save it here; `npm run bench:report` reads the files
+ * back to build bench/RESULTS.md (the full run of each bench, else its quick run), so published
+ * numbers always come from a script.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,15 +38,16 @@ export interface BenchResult {
   raw: unknown;
 }
 
-/** Prints the result as markdown and writes bench/out/<name>.json. */
+/** Prints the result as markdown and writes bench/out/<name>.json (or <name>.quick.json). */
 export function publish(result: BenchResult): void {
   process.stdout.write(`\n${renderResult(result)}\n`);
   mkdirSync(OUT_DIR, { recursive: true });
-  const file = join(OUT_DIR, `${result.name}.json`);
+  const file = join(OUT_DIR, `${result.name}${result.header.quick ? '.quick' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`(saved ${file})\n`);
 }
 
+/** One result per bench: its full run if there is one, else its quick run. */
 export function loadResults(): BenchResult[] {
   let names: string[];
   try {
@@ -52,5 +55,11 @@ export function loadResults(): BenchResult[] {
   } catch {
     return [];
   }
-  return names.map((f) => JSON.parse(readFileSync(join(OUT_DIR, f), 'utf8')) as BenchResult);
+  const byName = new Map<string, BenchResult>();
+  for (const f of names) {
+    const r = JSON.parse(readFileSync(join(OUT_DIR, f), 'utf8')) as BenchResult;
+    const seen = byName.get(r.name);
+    if (seen === undefined || (seen.header.quick && !r.header.quick)) byName.set(r.name, r);
+  }
+  return [...byName.values()];
 }

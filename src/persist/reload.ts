@@ -39,12 +39,12 @@ export async function reloadState(client: WorkerClient, opts: ReloadOptions): Pr
   const skippedSessionIds: string[] = [];
   let lastLogMs = started;
 
-  let next = client.run({ kind: 'reloadSessions', afterId: null, limit });
+  let next = client.run({ kind: 'reloadSessions', after: null, limit });
   for (;;) {
     const reply = await next;
     if (!reply.ok) throw new ReloadError(reply);
     // Ask for the next page before decoding this one: the two threads work in parallel.
-    if (reply.nextAfterId !== null) next = client.run({ kind: 'reloadSessions', afterId: reply.nextAfterId, limit });
+    if (reply.nextAfter !== null) next = client.run({ kind: 'reloadSessions', after: reply.nextAfter, limit });
     const rows = rowsOfPage(reply.page);
     opts.onSessions(rows);
     sessions += rows.length;
@@ -54,7 +54,7 @@ export async function reloadState(client: WorkerClient, opts: ReloadOptions): Pr
       lastLogMs = nowMs;
       opts.log.info({ sessions, elapsedMs: Math.round(nowMs - started) }, 'reload progress');
     }
-    if (reply.nextAfterId === null) break;
+    if (reply.nextAfter === null) break;
   }
   for (const id of skippedSessionIds) opts.log.error({ sessionId: id }, 'reload skipped a session row that does not decode');
 

@@ -105,6 +105,16 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 4,
+    description: 'reload reads active sessions in rowid order (sequential), not by id (random access)',
+    up(db) {
+      db.exec(`
+        CREATE INDEX sessions_active_rowid ON sessions (status) WHERE status = 'active';
+        DROP INDEX sessions_active;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -52,16 +52,16 @@ function pageBytes(id: string, data: unknown): Uint8Array | null {
 }
 
 export function reloadSessions(store: Store, task: ReloadSessionsTask): ReloadSessionsReply {
-  const { limit, afterId } = task;
+  const { limit, after } = task;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_ROWS) {
     throw new WorkerFailure('INTERNAL', `reloadSessions: limit must be an integer in 1..${MAX_PAGE_ROWS}, got ${limit}`);
   }
-  const rows =
-    afterId === null ? store.st.activeFirstPage.all(limit) : store.st.activeNextPage.all(afterId, limit);
+  // Rowids start at 1: 0 is before the first row.
+  const rows = store.st.activePage.all(after ?? 0, limit);
 
   const entries: FrozenSessionRow[] = [];
   const skippedIds: string[] = [];
-  for (const [id, startedAtMs, durationSeconds, data] of rows) {
+  for (const [, id, startedAtMs, durationSeconds, data] of rows) {
     const bytes = pageBytes(id, data);
     if (bytes === null) skippedIds.push(id);
     else entries.push([id, startedAtMs, durationSeconds, bytes]);
@@ -70,8 +70,8 @@ export function reloadSessions(store: Store, task: ReloadSessionsTask): ReloadSe
   const page = ownBytes(packr.pack(entries));
 
   // A short page is the last one; a full page may be followed by an empty one.
-  const nextAfterId = rows.length === limit ? rows[rows.length - 1][0] : null;
-  return { ok: true, kind: 'reloadSessions', page, count: entries.length, skippedIds, nextAfterId };
+  const nextAfter = rows.length === limit ? rows[rows.length - 1][0] : null;
+  return { ok: true, kind: 'reloadSessions', page, count: entries.length, skippedIds, nextAfter };
 }
 
 /** Decode every BLOB, dropping (and counting) the ones that do not decode to an object. */

@@ -52,15 +52,12 @@ export function prepareStatements(db: Database.Database) {
     ),
 
     // --- reload ---------------------------------------------------------------------------
-    // Both use the partial index sessions_active; the level table is never read here.
-    activeFirstPage: db
-      .prepare<[number], [string, number, number, Buffer]>(
-        "SELECT id, started_at, duration_seconds, data FROM sessions WHERE status = 'active' ORDER BY id LIMIT ?",
-      )
-      .raw(),
-    activeNextPage: db
-      .prepare<[string, number], [string, number, number, Buffer]>(
-        "SELECT id, started_at, duration_seconds, data FROM sessions WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?",
+    // The partial index sessions_active_rowid yields active rows in rowid order, so the table is
+    // read sequentially (by id it was random access: ~10x slower at 100k sessions). The level
+    // table is never read here.
+    activePage: db
+      .prepare<[number, number], [number, string, number, number, Buffer]>(
+        "SELECT rowid, id, started_at, duration_seconds, data FROM sessions WHERE status = 'active' AND rowid > ? ORDER BY rowid LIMIT ?",
       )
       .raw(),
     statsRow: db.prepare<[], Buffer>('SELECT data FROM stats WHERE id = 1').pluck(),
