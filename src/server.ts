@@ -19,6 +19,7 @@ import { StaticFiles } from './http/static.js';
 import { Metrics } from './metrics.js';
 import { WorkerClient } from './persist/client.js';
 import { type BatchStore, WriteBehindQueue } from './persist/queue.js';
+import { ColdLoader } from './persist/cold.js';
 import { reloadState } from './persist/reload.js';
 import type { DirtySink } from './persist/sink.js';
 import { forgetHighScoresBefore } from './state/catalog.js';
@@ -141,11 +142,27 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   };
   const hot = new HotState(sink, Date.now());
   state = hot;
+  // Sessions reloaded at start-up are cold until first used (src/persist/cold.ts).
+  const loader = new ColdLoader(client, log);
+  const warm = (id: string, then: (loaded: boolean) => void) =>
+    loader.load(id, (loaded) => {
+      if (loaded.ok) hot.warm(id, loaded.record, Date.now());
+      then(loaded.ok);
+    });
+  hot.onColdExpired = (id) =>
+    warm(id, (loaded) => {
+      // Storage unreadable: keep it cold and let a later sweep try again.
+      if (!loaded) hot.deadlines.push(Date.now() + config.staleSweepIntervalMs, id);
+    });
 
   log.info({ event: 'reload_start' }, 'reloading state');
   const reload = await reloadState(client, { highScoreLimit: HIGH_SCORE_LIST_LIMIT, onSessions: (r) => hot.loadSessions(r), log });
   hot.loadRest({ ...reload.rest, sessionsToday: opened.sessionsToday });
-  const staleAtStart = hot.sweepStale(Date.now());
+  const staleBefore = hot.stats.staleEndedCount;
+  hot.sweepStale(Date.now());
+  // Sessions that went stale while the server was down are loaded and ended before the port opens.
+  await loader.idle();
+  const staleAtStart = hot.stats.staleEndedCount - staleBefore;
   metrics.reloadDuration.set(reload.durationMs / 1000);
   metrics.reloadRows.set({ kind: 'sessions' }, reload.sessions);
   metrics.reloadRows.set({ kind: 'high_scores' }, reload.rest.highScores.length);
@@ -153,7 +170,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     {
       event: 'reload_done',
       sessions: reload.sessions,
-      skippedRows: reload.skippedSessionIds.length + reload.rest.skipped,
+      skippedRows: reload.skippedSessionIds.length + reload.rest.skipped + loader.skipped,
       highScores: reload.rest.highScores.length,
       notices: reload.rest.notices.length,
       staleEndedAtStart: staleAtStart,
@@ -173,6 +190,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     isShuttingDown: () => shuttingDown,
     now: Date.now,
     onRefused: (reason) => metrics.writesRefused.inc({ reason }),
+    warm,
     log,
   };
   const storageState = () =>

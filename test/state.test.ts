@@ -8,7 +8,6 @@ import type { Answer } from '../src/state/answer.js';
 import { HotState, staleDeadlineMs } from '../src/state/hot-state.js';
 import type { DirtySink } from '../src/persist/sink.js';
 import { createRng } from '../src/game/rng.js';
-import { encode, type FrozenSessionRow } from '../workers/protocol.js';
 import { MAX_ARTIFACTS_PER_SESSION, TOO_MANY_ARTIFACTS } from '../src/state/sessions.js';
 
 /** Counts marks per kind, as the queue would see them. */
@@ -136,23 +135,37 @@ describe('hot state', () => {
     expect(state.activeSession(id)!.artifacts).toHaveLength(MAX_ARTIFACTS_PER_SESSION);
   });
 
-  it('keeps reloaded sessions frozen until first used, and sweeps frozen ones by their own deadline', () => {
+  it('keeps reloaded sessions cold until warmed, and hands expired cold ones to be loaded and ended', () => {
     const state = new HotState(countingSink(), 0);
     const record = (id: string, startedAtMs: number, durationSeconds: number) => ({
       id, seed: 's', startedAtMs, durationSeconds, playerSpeedPercent: 100, status: 'active' as const, score: 3,
       remainingArtifactCount: 0, artifacts: [], endedAtMs: null, endReason: null, result: null,
     });
-    const frozen = (id: string, startedAtMs: number, durationSeconds: number): FrozenSessionRow => [
-      id, startedAtMs, durationSeconds, new Uint8Array(encode(record(id, startedAtMs, durationSeconds))),
-    ];
-    state.loadSessions([frozen('a', 1000, 60), frozen('b', 1000, 10)]);
-    expect(state.sessions.get('a')).toBeInstanceOf(Array);
-    expect(state.sweepStale(1000 + 20_001)).toBe(1); // b, from its frozen row's duration
-    expect(state.sessions.has('b')).toBe(false);
-    expect(state.sessions.get('a')).toBeInstanceOf(Array); // a was not decoded by the sweep
-    const a = state.activeSession('a')!;
-    expect(a.score).toBe(3);
-    expect(state.activeSession('a')).toBe(a); // thawed once, then the live record
+    const expired: string[] = [];
+    state.onColdExpired = (id) => expired.push(id);
+    state.loadSessions([['a', 1000, 60], ['b', 1000, 10]]);
+    expect(statsOf(state, 2000).activeCount).toBe(2);
+    expect(state.isCold('a')).toBe(true);
+    expect(state.activeSession('a')).toBeUndefined(); // a rule never runs on a cold session
+
+    // b is past its deadline: the sweep asks for its record instead of ending it blind.
+    expect(state.sweepStale(1000 + 20_001)).toBe(0);
+    expect(expired).toEqual(['b']);
+    state.warm('b', record('b', 1000, 10), 1000 + 20_002);
+    expect(state.hasSession('b')).toBe(false);
+    expect(statsOf(state, 1000 + 20_002)).toMatchObject({ activeCount: 1, staleEndedCount: 1, endedCount: 1 });
+
+    state.warm('a', record('a', 1000, 60), 30_000);
+    expect(state.activeSession('a')?.score).toBe(3);
+    state.warm('a', record('a', 1000, 60), 30_000); // a second load of a warm session changes nothing
+    expect(state.activeSession('a')?.score).toBe(3);
+  });
+
+  it('drops a cold session whose stored record cannot be read back', () => {
+    const state = new HotState(countingSink(), 0);
+    state.loadSessions([['gone', 1000, 60]]);
+    state.warm('gone', null, 2000);
+    expect(state.hasSession('gone')).toBe(false);
   });
 
   it('keeps at most 200 high scores, newest first', () => {

@@ -12,7 +12,7 @@ import {
   decode,
   encodeBatch,
   type Batch,
-  type FrozenSessionRow,
+  type ColdSessionRow,
   type HighScoreRecord,
   type LevelRecord,
   type NoticeRecord,
@@ -124,7 +124,9 @@ export function closeWorker(): void {
   ok(handle({ kind: 'close' }), 'close');
 }
 
-/** The sessions of a reload page: each row's stored bytes decoded (what the main thread does lazily). */
+/** The sessions of a reload page, read back as the main thread does on first use (loadSessions). */
 export function sessionsOfPage(page: ArrayBuffer): SessionRecord[] {
-  return decode<FrozenSessionRow[]>(page).map((row) => decode<SessionRecord>(row[3]));
+  const ids = decode<ColdSessionRow[]>(page).map((row) => row[0]);
+  const loaded = ok(handle({ kind: 'loadSessions', ids }), 'loadSessions');
+  return loaded.records.map(([, bytes]) => decode<SessionRecord>(bytes));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, type FrozenSessionRow, packr } from '../workers/protocol.js';
+import { decode, packr } from '../workers/protocol.js';
 import { MAX_DEPTH, isPlainSessionBlob } from '../workers/sqlite/msgpack-check.js';
 import { session } from './worker.fixtures.js';
 
@@ -62,12 +62,11 @@ describe('msgpack-check: the fast structural check of stored session BLOBs', () 
     expect(isPlainSessionBlob(packr.pack({ id: 's', deep }), id)).toBe(false);
   });
 
-  it('never accepts bytes that decode() would refuse, alone or inside a page (fuzzed)', () => {
+  it('never accepts bytes that decode() would refuse (fuzzed)', () => {
     const random = prng(20261126);
     const originals = variedSessions()
       .filter((s) => s.id.length < 100)
       .map((s) => ({ id: s.id, bytes: Uint8Array.from(packr.pack(s)) }));
-    const acceptedMutants: Uint8Array[] = [];
     let accepted = 0;
     for (let round = 0; round < 20_000; round++) {
       const { id, bytes } = originals[round % originals.length];
@@ -79,14 +78,9 @@ describe('msgpack-check: the fast structural check of stored session BLOBs', () 
       accepted++;
       const value = decode<{ id: string }>(cut); // must not throw
       expect(value.id).toBe(id);
-      if (acceptedMutants.length < 500) acceptedMutants.push(cut);
     }
     expect(accepted).toBeGreaterThan(1000); // the fuzz reached well-formed mutants, not only garbage
 
-    // Inside a page, as reload ships them: each row's bytes are a bin, decoded on first use.
-    const page = packr.pack(acceptedMutants.map((m, i) => [`row${i}`, 0, 60, m]));
-    const decoded = decode<FrozenSessionRow[]>(page).map((row) => decode(row[3]));
-    expect(decoded).toHaveLength(acceptedMutants.length);
-    expect(decoded).toEqual(acceptedMutants.map((m) => decode(m)));
+
   });
 });

@@ -66,6 +66,21 @@ describe('persistence worker: reload of damaged rows', () => {
     expect(sessionsOfPage(page.page)).toEqual([session('a'), odd]);
   });
 
+  it('loads the stored records of active sessions on first use: found, missing (unknown or ended) and undecodable', () => {
+    const dbPath = tempDbPath();
+    ok(handle(openTask(dbPath)), 'open');
+    ok(handle(applyTask(batch(1, { sessions: ['a', 'b', 'c'].map((id) => ({ session: session(id, { score: 7 }) })) }))), 'apply');
+    ok(handle(applyTask(batch(2, { sessions: [{ session: session('c', { status: 'ended', endedAtMs: 5, result: 'won' }) }] }))), 'apply');
+    closeWorker();
+    tamper(dbPath, "UPDATE sessions SET data = x'c1' WHERE id = 'b'");
+
+    ok(handle(openTask(dbPath)), 'open');
+    const loaded = ok(handle({ kind: 'loadSessions', ids: ['a', 'b', 'c', 'nope'] }), 'loadSessions');
+    expect(loaded.records.map(([id, bytes]) => [id, decode<SessionRecord>(bytes).score])).toEqual([['a', 7]]);
+    expect(loaded.skippedIds).toEqual(['b']);
+    expect(loaded.missingIds).toEqual(['c', 'nope']);
+  });
+
   it('keeps paging after a page whose last row was skipped', () => {
     const dbPath = tempDbPath();
     ok(handle(openTask(dbPath)), 'open');

@@ -215,6 +215,7 @@ export interface ReloadSessionsTask {
   /**
    * Keyset pagination over active sessions in storage order (an opaque cursor: the rowid of the
    * last row of the previous page), so the table is read sequentially; null for the first page.
+   * The stored records are checked (a row that does not decode is skipped and reported) but not sent.
    */
   after: number | null;
   limit: number;
@@ -224,6 +225,12 @@ export interface ReloadRestTask {
   kind: 'reloadRest';
   /** How many newest high scores to return. */
   highScoreLimit: number;
+}
+
+/** Reads the stored records of active sessions on their first use after a restart. */
+export interface LoadSessionsTask {
+  kind: 'loadSessions';
+  ids: string[];
 }
 
 export interface CountStartedTask {
@@ -257,6 +264,7 @@ export type Task =
   | OpenTask
   | ApplyTask
   | ReloadSessionsTask
+  | LoadSessionsTask
   | ReloadRestTask
   | CountStartedTask
   | CheckpointTask
@@ -307,15 +315,16 @@ export interface ApplyReply {
 }
 
 /**
- * One active session as reload hands it over: what the stale sweep needs, plus the stored
- * SessionRecord bytes (plain msgpack), decoded only when the session is first used.
+ * One active session as reload hands it over: only what the stale sweep and the lookups need.
+ * The record itself stays on disk until a request first uses the session (LoadSessionsTask), so
+ * start-up time and memory do not grow with the size of the sessions.
  */
-export type FrozenSessionRow = [id: string, startedAtMs: number, durationSeconds: number, record: Uint8Array];
+export type ColdSessionRow = [id: string, startedAtMs: number, durationSeconds: number];
 
 export interface ReloadSessionsReply {
   ok: true;
   kind: 'reloadSessions';
-  /** msgpack array of FrozenSessionRow (moved); only rows whose bytes are a valid record. */
+  /** msgpack array of ColdSessionRow (moved); only rows whose stored record is valid. */
   page: ArrayBuffer;
   count: number;
   /** Rows that failed to decode, skipped (ids for the log). */
@@ -334,6 +343,17 @@ export interface ReloadRestReply {
   notices: NoticeRecord[];
   settings: SettingRecord[];
   skipped: number;
+}
+
+export interface LoadSessionsReply {
+  ok: true;
+  kind: 'loadSessions';
+  /** [id, stored SessionRecord bytes (plain msgpack)] for each id found active and valid. */
+  records: Array<[string, Uint8Array]>;
+  /** Ids whose stored record does not decode (skipped, for the log). */
+  skippedIds: string[];
+  /** Ids with no active row. */
+  missingIds: string[];
 }
 
 export interface CountStartedReply {
@@ -373,6 +393,7 @@ export type Reply =
   | OpenReply
   | ApplyReply
   | ReloadSessionsReply
+  | LoadSessionsReply
   | ReloadRestReply
   | CountStartedReply
   | CheckpointReply
@@ -386,6 +407,7 @@ export interface ReplyOf {
   open: OpenReply;
   apply: ApplyReply;
   reloadSessions: ReloadSessionsReply;
+  loadSessions: LoadSessionsReply;
   reloadRest: ReloadRestReply;
   countStarted: CountStartedReply;
   checkpoint: CheckpointReply;

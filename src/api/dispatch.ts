@@ -20,6 +20,7 @@ export const RATE_LIMITED = 'Rate limit exceeded';
 export const QUEUE_FULL = 'Server busy: too many unsaved changes, retry later';
 export const SHUTTING_DOWN = 'Server is shutting down';
 export const NOT_DURABLE = 'Change not saved in time: storage unavailable, retry later';
+export const NOT_LOADED = 'Session could not be loaded: storage unavailable, retry later';
 
 /** What dispatch needs of the persistence queue (a subset of WriteBehindQueue). */
 export interface DurabilityGate {
@@ -35,6 +36,11 @@ export interface Dispatcher {
   ack: 'durable' | 'memory';
   isShuttingDown(): boolean;
   now(): number;
+  /**
+   * Loads a cold session (reloaded at start-up, not used since) into the state, then calls
+   * `then(true)`; `then(false)` when storage could not be read.
+   */
+  warm(sessionId: string, then: (loaded: boolean) => void): void;
   /** Counts refused writes (metrics). */
   onRefused?(reason: 'rate' | 'queue' | 'shutdown'): void;
   /**
@@ -55,6 +61,8 @@ export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: stri
       return fail(429, RATE_LIMITED, decision.retryAfterS);
     }
   }
+  // A cold session exists; it is loaded in phase 2, before its rule runs.
+  if (sessionId !== undefined && COMMANDS[op].session && d.state.isCold(sessionId)) return null;
   return findSession(context(d), op, sessionId);
 }
 
@@ -72,6 +80,11 @@ export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, b
       d.onRefused?.('queue');
       return reply(fail(503, QUEUE_FULL, 1));
     }
+  }
+  if (sessionId !== undefined && COMMANDS[op].session && d.state.isCold(sessionId)) {
+    // Load it, then take this same path again (warm always leaves it warm or gone).
+    d.warm(sessionId, (loaded) => (loaded ? complete(d, op, sessionId, body, reply) : reply(fail(503, NOT_LOADED, 1))));
+    return;
   }
   const ctx = context(d);
   // The session may have ended while the body was arriving: look it up again.

@@ -1,13 +1,13 @@
 /**
  * Start-up reload: reads every active session page by page from the worker, and the small
  * tables in one go, before the port opens. While the main thread takes page N the worker is
- * already reading page N + 1; sessions stay frozen until first used (frozen.ts). Rows that fail to decode are skipped by the worker and reported
+ * already reading page N + 1; sessions stay cold until first used (cold.ts). Rows that fail to decode are skipped by the worker and reported
  * here, never fatal.
  */
 import type { Logger } from 'pino';
-import type { FrozenSessionRow, ReloadRestReply, TaskError } from '../../workers/protocol.js';
+import type { ColdSessionRow, ReloadRestReply, TaskError } from '../../workers/protocol.js';
 import type { WorkerClient } from './client.js';
-import { rowsOfPage } from './frozen.js';
+import { rowsOfPage } from './cold.js';
 
 export const RELOAD_PAGE_SIZE = 5000;
 
@@ -26,8 +26,8 @@ export interface ReloadResult {
 
 export interface ReloadOptions {
   highScoreLimit: number;
-  /** Rows of active sessions, still frozen (see frozen.ts). */
-  onSessions(rows: FrozenSessionRow[]): void;
+  /** Rows of active sessions, cold (see cold.ts). */
+  onSessions(rows: ColdSessionRow[]): void;
   log: Logger;
   pageSize?: number;
 }

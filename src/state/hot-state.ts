@@ -14,7 +14,7 @@ import type {
   SettingRecord,
   StatsRecord,
 } from '../../workers/protocol.js';
-import { type FrozenSessionRow, isFrozen, thaw } from '../persist/frozen.js';
+import { type ColdSessionRow, isCold } from '../persist/cold.js';
 import type { DirtySink } from '../persist/sink.js';
 import { DeadlineHeap } from './deadlines.js';
 import { localDayBounds } from './day.js';
@@ -39,8 +39,8 @@ export function emptyStats(): StatsRecord {
   };
 }
 
-export function staleDeadlineMs(session: SessionRecord | FrozenSessionRow): number {
-  const [startedAtMs, durationSeconds] = isFrozen(session)
+export function staleDeadlineMs(session: SessionRecord | ColdSessionRow): number {
+  const [startedAtMs, durationSeconds] = isCold(session)
     ? [session[1], session[2]]
     : [session.startedAtMs, session.durationSeconds];
   return startedAtMs + durationSeconds * STALE_MULTIPLIER * 1000;
@@ -57,8 +57,16 @@ export interface LoadedRest {
 }
 
 export class HotState {
-  /** Active sessions; those reloaded at start-up stay frozen until first used (activeSession). */
-  readonly sessions = new Map<string, SessionRecord | FrozenSessionRow>();
+  /**
+   * Active sessions. Those reloaded at start-up stay cold (src/persist/cold.ts: id, start and
+   * duration only) until a request warms them with their stored record.
+   */
+  readonly sessions = new Map<string, SessionRecord | ColdSessionRow>();
+  /**
+   * Called when the sweep finds a cold session past its deadline: its record must be loaded
+   * (asynchronously, by the composition root) and handed to `warm`, which ends it.
+   */
+  onColdExpired: ((id: string) => void) | null = null;
   readonly deadlines = new DeadlineHeap();
   stats: StatsRecord = emptyStats();
   /** Newest first, at most HIGH_SCORE_LIST_LIMIT. */
@@ -81,8 +89,8 @@ export class HotState {
 
   // --- reload -------------------------------------------------------------------------------
 
-  /** Adds the active sessions read from storage, frozen. Does not mark anything dirty. */
-  loadSessions(rows: FrozenSessionRow[]): void {
+  /** Adds the active sessions read from storage, cold. Does not mark anything dirty. */
+  loadSessions(rows: ColdSessionRow[]): void {
     for (const row of rows) {
       this.sessions.set(row[0], row);
       this.deadlines.push(staleDeadlineMs(row), row[0]);
@@ -100,12 +108,33 @@ export class HotState {
 
   // --- reads --------------------------------------------------------------------------------
 
+  /** The session if it is active and warm; a cold one must be warmed first (`isCold`). */
   activeSession(id: string): SessionRecord | undefined {
     const session = this.sessions.get(id);
-    if (session === undefined || !isFrozen(session)) return session;
-    const thawed = thaw(session);
-    this.sessions.set(id, thawed);
-    return thawed;
+    return session === undefined || isCold(session) ? undefined : session;
+  }
+
+  hasSession(id: string): boolean {
+    return this.sessions.has(id);
+  }
+
+  isCold(id: string): boolean {
+    const session = this.sessions.get(id);
+    return session !== undefined && isCold(session);
+  }
+
+  /**
+   * Hands over the stored record of a cold session (null: it could not be read back, so it is
+   * dropped from the active sessions). A record already past its stale deadline is ended at once.
+   */
+  warm(id: string, record: SessionRecord | null, nowMs: number): void {
+    if (!this.isCold(id)) return; // warmed already, or ended meanwhile
+    if (record === null) {
+      this.sessions.delete(id);
+      return;
+    }
+    this.sessions.set(id, record);
+    if (staleDeadlineMs(record) < nowMs) this.endSession(record, nowMs, 'stale', null);
   }
 
   playerSpeedPercent(): number {
@@ -171,7 +200,12 @@ export class HotState {
       const session = this.sessions.get(id);
       // An entry whose session already ended (or was replaced) is just dropped.
       if (session === undefined || staleDeadlineMs(session) >= nowMs) continue;
-      this.endSession(this.activeSession(id)!, nowMs, 'stale', null);
+      if (isCold(session)) {
+        // Ended once its record is loaded (warm); until then it still counts as active.
+        this.onColdExpired?.(id);
+        continue;
+      }
+      this.endSession(session, nowMs, 'stale', null);
       ended += 1;
     }
     return ended;

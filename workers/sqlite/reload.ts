@@ -2,10 +2,10 @@
  * Start-up reads: active sessions page by page, everything else in one reply, and the count of
  * sessions started in a time window.
  *
- * A session page is built without decoding: a msgpack array of `[id, startedAtMs,
- * durationSeconds, bytes]` rows (protocol.ts `FrozenSessionRow`) in one exact-size ArrayBuffer.
- * The main thread keeps each row's bytes as they are and decodes a session only when it is
- * first touched, so start-up time does not grow with the size of the sessions.
+ * A session page is a msgpack array of `[id, startedAtMs, durationSeconds]` rows (protocol.ts
+ * `ColdSessionRow`) in one exact-size ArrayBuffer: every stored record is checked here (a row
+ * that does not decode is skipped and reported at start-up), but the records stay on disk until
+ * a request first uses the session (`loadSessions`).
  *
  * Never: put bytes in a page without checking that they decode, by themselves, to the session
  * stored under its id (one bad row would otherwise break the whole page's decode), read the
@@ -13,7 +13,9 @@
  */
 import {
   decode,
-  type FrozenSessionRow,
+  type ColdSessionRow,
+  type LoadSessionsReply,
+  type LoadSessionsTask,
   ownBytes,
   packr,
   type CountStartedReply,
@@ -59,19 +61,35 @@ export function reloadSessions(store: Store, task: ReloadSessionsTask): ReloadSe
   // Rowids start at 1: 0 is before the first row.
   const rows = store.st.activePage.all(after ?? 0, limit);
 
-  const entries: FrozenSessionRow[] = [];
+  const entries: ColdSessionRow[] = [];
   const skippedIds: string[] = [];
   for (const [, id, startedAtMs, durationSeconds, data] of rows) {
-    const bytes = pageBytes(id, data);
-    if (bytes === null) skippedIds.push(id);
-    else entries.push([id, startedAtMs, durationSeconds, bytes]);
+    if (pageBytes(id, data) === null) skippedIds.push(id);
+    else entries.push([id, startedAtMs, durationSeconds]);
   }
-  // One pack call copies each row's bytes as a msgpack bin; nothing is decoded here.
   const page = ownBytes(packr.pack(entries));
 
   // A short page is the last one; a full page may be followed by an empty one.
   const nextAfter = rows.length === limit ? rows[rows.length - 1][0] : null;
   return { ok: true, kind: 'reloadSessions', page, count: entries.length, skippedIds, nextAfter };
+}
+
+/** The stored records of active sessions, for their first use after a restart. */
+export function loadSessions(store: Store, task: LoadSessionsTask): LoadSessionsReply {
+  const records: Array<[string, Uint8Array]> = [];
+  const skippedIds: string[] = [];
+  const missingIds: string[] = [];
+  for (const id of task.ids) {
+    const data = store.st.activeSessionData.get(id);
+    if (data === undefined) {
+      missingIds.push(id);
+      continue;
+    }
+    const bytes = pageBytes(id, data);
+    if (bytes === null) skippedIds.push(id);
+    else records.push([id, bytes]);
+  }
+  return { ok: true, kind: 'loadSessions', records, skippedIds, missingIds };
 }
 
 /** Decode every BLOB, dropping (and counting) the ones that do not decode to an object. */

@@ -60,6 +60,9 @@ export function prepareStatements(db: Database.Database) {
         "SELECT rowid, id, started_at, duration_seconds, data FROM sessions WHERE status = 'active' AND rowid > ? ORDER BY rowid LIMIT ?",
       )
       .raw(),
+    activeSessionData: db
+      .prepare<[string], Buffer>("SELECT data FROM sessions WHERE id = ? AND status = 'active'")
+      .pluck(),
     statsRow: db.prepare<[], Buffer>('SELECT data FROM stats WHERE id = 1').pluck(),
     newestHighScores: db
       .prepare<[number], Buffer>('SELECT data FROM high_scores ORDER BY created_at DESC, id DESC LIMIT ?')
