@@ -22,6 +22,7 @@ export class Metrics {
   readonly writesRefused: Counter<'reason'>;
   readonly reloadDuration: Gauge;
   readonly reloadRows: Gauge<'kind'>;
+  readonly skippedRows: Counter;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -67,6 +68,11 @@ export class Metrics {
     // Zero series for every reason, so a dashboard sees 0 rather than nothing.
     for (const reason of ['rate', 'queue', 'shutdown']) this.writesRefused.inc({ reason }, 0);
     this.reloadDuration = new Gauge({ name: 'vibefixer_reload_duration_seconds', help: 'Start-up reload time', registers });
+    this.skippedRows = new Counter({
+      name: 'vibefixer_skipped_rows_total',
+      help: 'Stored rows that did not decode and were skipped (sessions: found by the background check or on load)',
+      registers,
+    });
     this.reloadRows = new Gauge({ name: 'vibefixer_reload_rows', help: 'Rows reloaded at start-up', labelNames: ['kind'], registers });
   }
 

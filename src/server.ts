@@ -19,6 +19,7 @@ import { StaticFiles } from './http/static.js';
 import { Metrics } from './metrics.js';
 import { WorkerClient } from './persist/client.js';
 import { type BatchStore, WriteBehindQueue } from './persist/queue.js';
+import { checkStoredSessions } from './persist/check.js';
 import { ColdLoader } from './persist/cold.js';
 import { reloadState } from './persist/reload.js';
 import type { DirtySink } from './persist/sink.js';
@@ -143,7 +144,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   const hot = new HotState(sink, Date.now());
   state = hot;
   // Sessions reloaded at start-up are cold until first used (src/persist/cold.ts).
-  const loader = new ColdLoader(client, log);
+  const loader = new ColdLoader(client, log, () => metrics.skippedRows.inc());
   const warm = (id: string, then: (loaded: boolean) => void) =>
     loader.load(id, (loaded) => {
       if (loaded.ok) hot.warm(id, loaded.record, Date.now());
@@ -170,7 +171,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     {
       event: 'reload_done',
       sessions: reload.sessions,
-      skippedRows: reload.skippedSessionIds.length + reload.rest.skipped + loader.skipped,
+      skippedRows: reload.rest.skipped + loader.skipped,
       highScores: reload.rest.highScores.length,
       notices: reload.rest.notices.length,
       staleEndedAtStart: staleAtStart,
@@ -216,6 +217,15 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   ws = registerWebSocket(app, { dispatcher, config, log, durableSeq: () => queue.durableSeq });
 
   const listening = await listen(app, config.host, config.port);
+  // Undecodable session rows are found after the port opened (src/persist/check.ts).
+  const sessionCheck = checkStoredSessions(client, {
+    onSkipped: (id) => {
+      hot.warm(id, null, Date.now());
+      metrics.skippedRows.inc();
+    },
+    log,
+    stopped: () => shuttingDown,
+  });
   const timers = startTimers({ config, state: hot, queue, client, limiter, log, onRetention: (cutoffMs) => forgetHighScoresBefore(hot, cutoffMs) });
   log.info(
     { event: 'listening', host: config.host, port: listening.port, ack: config.ack, synchronous: config.sqliteSynchronous, startupMs: Date.now() - startedAtMs },
@@ -229,6 +239,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       listening.stop();
       shuttingDown = true;
       timers.stop();
+      await sessionCheck;
       const flushed = await Promise.race([
         queue.drain().then(() => true),
         new Promise<boolean>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs, false).unref()),

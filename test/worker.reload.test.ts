@@ -29,7 +29,7 @@ function tamper(dbPath: string, sql: string, ...params: unknown[]): void {
 }
 
 describe('persistence worker: reload of damaged rows', () => {
-  it('skips and reports undecodable session rows, and reloads the rest in one decodable page', () => {
+  it('reports undecodable session rows in the stored-record check, and never loads them', () => {
     const dbPath = tempDbPath();
     ok(handle(openTask(dbPath)), 'open');
     const ids = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'];
@@ -46,10 +46,13 @@ describe('persistence worker: reload of damaged rows', () => {
     tamper(dbPath, "UPDATE sessions SET data = 'not a blob' WHERE id = 's7'");
 
     ok(handle(openTask(dbPath)), 'open');
+    const check = ok(handle({ kind: 'checkSessions', after: null, limit: 100 }), 'checkSessions');
+    expect(check).toMatchObject({ checked: 7, skippedIds: ['s2', 's3', 's4', 's5', 's6', 's7'], nextAfter: null });
     const page = ok(handle({ kind: 'reloadSessions', after: null, limit: 100 }), 'reloadSessions');
-    expect(page.skippedIds).toEqual(['s2', 's3', 's4', 's5', 's6', 's7']);
-    expect(page.count).toBe(1);
-    expect(sessionsOfPage(page.page)).toEqual([session('s1', { score: 2 })]);
+    expect(page.count).toBe(7); // reload reads the index only
+    const loaded = ok(handle({ kind: 'loadSessions', ids }), 'loadSessions');
+    expect(loaded.skippedIds).toEqual(['s2', 's3', 's4', 's5', 's6', 's7']);
+    expect(loaded.records.map(([, bytes]) => decode<SessionRecord>(bytes))).toEqual([session('s1', { score: 2 })]);
   });
 
   it('reloads a row outside the fast check (it holds a timestamp) by re-encoding it', () => {
@@ -62,7 +65,7 @@ describe('persistence worker: reload of damaged rows', () => {
 
     ok(handle(openTask(dbPath)), 'open');
     const page = ok(handle({ kind: 'reloadSessions', after: null, limit: 10 }), 'reloadSessions');
-    expect(page.skippedIds).toEqual([]);
+    expect(ok(handle({ kind: 'checkSessions', after: null, limit: 10 }), 'checkSessions').skippedIds).toEqual([]);
     expect(sessionsOfPage(page.page)).toEqual([session('a'), odd]);
   });
 
@@ -81,7 +84,7 @@ describe('persistence worker: reload of damaged rows', () => {
     expect(loaded.missingIds).toEqual(['c', 'nope']);
   });
 
-  it('keeps paging after a page whose last row was skipped', () => {
+  it('keeps checking after a page whose last row was skipped', () => {
     const dbPath = tempDbPath();
     ok(handle(openTask(dbPath)), 'open');
     ok(handle(applyTask(batch(1, { sessions: ['a', 'b', 'c'].map((id) => ({ session: session(id) })) }))), 'apply');
@@ -89,12 +92,11 @@ describe('persistence worker: reload of damaged rows', () => {
     tamper(dbPath, "UPDATE sessions SET data = x'c1' WHERE id = 'b'");
 
     ok(handle(openTask(dbPath)), 'open');
-    const first = ok(handle({ kind: 'reloadSessions', after: null, limit: 2 }), 'reloadSessions');
-    expect(first).toMatchObject({ count: 1, skippedIds: ['b'] });
+    const first = ok(handle({ kind: 'checkSessions', after: null, limit: 2 }), 'checkSessions');
+    expect(first).toMatchObject({ checked: 2, skippedIds: ['b'] });
     expect(first.nextAfter).not.toBeNull();
-    const second = ok(handle({ kind: 'reloadSessions', after: first.nextAfter, limit: 2 }), 'reloadSessions');
-    expect(sessionsOfPage(second.page).map((s) => s.id)).toEqual(['c']);
-    expect(second.nextAfter).toBeNull();
+    const second = ok(handle({ kind: 'checkSessions', after: first.nextAfter, limit: 2 }), 'checkSessions');
+    expect(second).toMatchObject({ checked: 1, skippedIds: [], nextAfter: null });
   });
 
   it('counts undecodable stats, high score, notice and setting rows as skipped and returns the rest', () => {

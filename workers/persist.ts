@@ -19,7 +19,7 @@ import { applyBatch } from './sqlite/apply.js';
 import { WorkerFailure, toTaskError } from './sqlite/errors.js';
 import { backup, checkpoint, close, retention } from './sqlite/maintenance.js';
 import { openStore } from './sqlite/open.js';
-import { countStarted, loadSessions, reloadRest, reloadSessions } from './sqlite/reload.js';
+import { checkSessions, countStarted, loadSessions, reloadRest, reloadSessions } from './sqlite/reload.js';
 import type { Store } from './sqlite/statements.js';
 
 let store: Store | null = null;
@@ -60,6 +60,8 @@ function dispatch(task: Task): Reply {
       return applyBatch(need(), task);
     case 'reloadSessions':
       return reloadSessions(need(), task);
+    case 'checkSessions':
+      return checkSessions(need(), task);
     case 'loadSessions':
       return loadSessions(need(), task);
     case 'reloadRest':

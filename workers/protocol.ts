@@ -213,10 +213,20 @@ export interface ApplyTask {
 export interface ReloadSessionsTask {
   kind: 'reloadSessions';
   /**
-   * Keyset pagination over active sessions in storage order (an opaque cursor: the rowid of the
-   * last row of the previous page), so the table is read sequentially; null for the first page.
-   * The stored records are checked (a row that does not decode is skipped and reported) but not sent.
+   * Keyset pagination over active sessions by id, read from a covering index only (the records
+   * stay on disk: see ColdSessionRow); null for the first page.
    */
+  after: string | null;
+  limit: number;
+}
+
+/**
+ * Checks that the stored records of active sessions decode, page by page in storage order, after
+ * the port opened (reload itself does not read them). Undecodable rows are reported, not changed.
+ */
+export interface CheckSessionsTask {
+  kind: 'checkSessions';
+  /** Opaque cursor (a rowid) from the previous reply; null for the first page. */
   after: number | null;
   limit: number;
 }
@@ -264,6 +274,7 @@ export type Task =
   | OpenTask
   | ApplyTask
   | ReloadSessionsTask
+  | CheckSessionsTask
   | LoadSessionsTask
   | ReloadRestTask
   | CountStartedTask
@@ -324,12 +335,19 @@ export type ColdSessionRow = [id: string, startedAtMs: number, durationSeconds: 
 export interface ReloadSessionsReply {
   ok: true;
   kind: 'reloadSessions';
-  /** msgpack array of ColdSessionRow (moved); only rows whose stored record is valid. */
+  /** msgpack array of ColdSessionRow (moved). */
   page: ArrayBuffer;
   count: number;
-  /** Rows that failed to decode, skipped (ids for the log). */
-  skippedIds: string[];
   /** Pass as `after` for the next page; null when this was the last page. */
+  nextAfter: string | null;
+}
+
+export interface CheckSessionsReply {
+  ok: true;
+  kind: 'checkSessions';
+  checked: number;
+  /** Active sessions whose stored record does not decode. */
+  skippedIds: string[];
   nextAfter: number | null;
 }
 
@@ -393,6 +411,7 @@ export type Reply =
   | OpenReply
   | ApplyReply
   | ReloadSessionsReply
+  | CheckSessionsReply
   | LoadSessionsReply
   | ReloadRestReply
   | CountStartedReply
@@ -407,6 +426,7 @@ export interface ReplyOf {
   open: OpenReply;
   apply: ApplyReply;
   reloadSessions: ReloadSessionsReply;
+  checkSessions: CheckSessionsReply;
   loadSessions: LoadSessionsReply;
   reloadRest: ReloadRestReply;
   countStarted: CountStartedReply;

@@ -38,6 +38,7 @@ export class ColdLoader {
   constructor(
     private readonly client: Pick<WorkerClient, 'run'>,
     private readonly log: Logger,
+    private readonly onSkipped: () => void = () => {},
   ) {}
 
   load(id: string, done: (loaded: Loaded) => void): void {
@@ -73,6 +74,7 @@ export class ColdLoader {
         for (const [id, bytes] of reply.records) answer(id, { ok: true, record: decode<SessionRecord>(bytes) });
         for (const id of reply.skippedIds) {
           this.skipped += 1;
+          this.onSkipped();
           this.log.error({ event: 'session_row_skipped', sessionId: id }, 'a stored session does not decode; it is dropped from the active sessions');
           answer(id, { ok: true, record: null });
         }

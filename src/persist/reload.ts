@@ -1,8 +1,8 @@
 /**
  * Start-up reload: reads every active session page by page from the worker, and the small
  * tables in one go, before the port opens. While the main thread takes page N the worker is
- * already reading page N + 1; sessions stay cold until first used (cold.ts). Rows that fail to decode are skipped by the worker and reported
- * here, never fatal.
+ * already reading page N + 1; sessions stay cold until first used (cold.ts), and their stored
+ * records are checked in the background once the port is open (check.ts).
  */
 import type { Logger } from 'pino';
 import type { ColdSessionRow, ReloadRestReply, TaskError } from '../../workers/protocol.js';
@@ -19,7 +19,6 @@ export class ReloadError extends Error {
 
 export interface ReloadResult {
   sessions: number;
-  skippedSessionIds: string[];
   rest: ReloadRestReply;
   durationMs: number;
 }
@@ -36,7 +35,6 @@ export async function reloadState(client: WorkerClient, opts: ReloadOptions): Pr
   const started = performance.now();
   const limit = opts.pageSize ?? RELOAD_PAGE_SIZE;
   let sessions = 0;
-  const skippedSessionIds: string[] = [];
   let lastLogMs = started;
 
   let next = client.run({ kind: 'reloadSessions', after: null, limit });
@@ -48,7 +46,6 @@ export async function reloadState(client: WorkerClient, opts: ReloadOptions): Pr
     const rows = rowsOfPage(reply.page);
     opts.onSessions(rows);
     sessions += rows.length;
-    skippedSessionIds.push(...reply.skippedIds);
     const nowMs = performance.now();
     if (nowMs - lastLogMs >= 1000) {
       lastLogMs = nowMs;
@@ -56,10 +53,9 @@ export async function reloadState(client: WorkerClient, opts: ReloadOptions): Pr
     }
     if (reply.nextAfter === null) break;
   }
-  for (const id of skippedSessionIds) opts.log.error({ sessionId: id }, 'reload skipped a session row that does not decode');
 
   const rest = await client.run({ kind: 'reloadRest', highScoreLimit: opts.highScoreLimit });
   if (!rest.ok) throw new ReloadError(rest);
   if (rest.skipped > 0) opts.log.error({ rows: rest.skipped }, 'reload skipped rows that do not decode');
-  return { sessions, skippedSessionIds, rest, durationMs: performance.now() - started };
+  return { sessions, rest, durationMs: performance.now() - started };
 }

@@ -107,9 +107,10 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    description: 'reload reads active sessions in rowid order (sequential), not by id (random access)',
+    description: 'reload reads a covering index of active sessions; the record check reads them in rowid order',
     up(db) {
       db.exec(`
+        CREATE INDEX sessions_active_schedule ON sessions (status, id, started_at, duration_seconds) WHERE status = 'active';
         CREATE INDEX sessions_active_rowid ON sessions (status) WHERE status = 'active';
         DROP INDEX sessions_active;
       `);

@@ -3,9 +3,9 @@
  * sessions started in a time window.
  *
  * A session page is a msgpack array of `[id, startedAtMs, durationSeconds]` rows (protocol.ts
- * `ColdSessionRow`) in one exact-size ArrayBuffer: every stored record is checked here (a row
- * that does not decode is skipped and reported at start-up), but the records stay on disk until
- * a request first uses the session (`loadSessions`).
+ * `ColdSessionRow`) read from a covering index: the records stay on disk until a request first
+ * uses the session (`loadSessions`), and are checked in the background after the port opened
+ * (`checkSessions`), so start-up time does not grow with what the sessions hold.
  *
  * Never: put bytes in a page without checking that they decode, by themselves, to the session
  * stored under its id (one bad row would otherwise break the whole page's decode), read the
@@ -13,7 +13,8 @@
  */
 import {
   decode,
-  type ColdSessionRow,
+  type CheckSessionsReply,
+  type CheckSessionsTask,
   type LoadSessionsReply,
   type LoadSessionsTask,
   ownBytes,
@@ -55,23 +56,29 @@ function pageBytes(id: string, data: unknown): Uint8Array | null {
 
 export function reloadSessions(store: Store, task: ReloadSessionsTask): ReloadSessionsReply {
   const { limit, after } = task;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_ROWS) {
-    throw new WorkerFailure('INTERNAL', `reloadSessions: limit must be an integer in 1..${MAX_PAGE_ROWS}, got ${limit}`);
-  }
-  // Rowids start at 1: 0 is before the first row.
-  const rows = store.st.activePage.all(after ?? 0, limit);
-
-  const entries: ColdSessionRow[] = [];
-  const skippedIds: string[] = [];
-  for (const [, id, startedAtMs, durationSeconds, data] of rows) {
-    if (pageBytes(id, data) === null) skippedIds.push(id);
-    else entries.push([id, startedAtMs, durationSeconds]);
-  }
+  checkLimit(limit, 'reloadSessions');
+  const entries = after === null ? store.st.activeFirstPage.all(limit) : store.st.activeNextPage.all(after, limit);
   const page = ownBytes(packr.pack(entries));
-
   // A short page is the last one; a full page may be followed by an empty one.
+  const nextAfter = entries.length === limit ? entries[entries.length - 1][0] : null;
+  return { ok: true, kind: 'reloadSessions', page, count: entries.length, nextAfter };
+}
+
+export function checkSessions(store: Store, task: CheckSessionsTask): CheckSessionsReply {
+  const { limit, after } = task;
+  checkLimit(limit, 'checkSessions');
+  // Rowids start at 1: 0 is before the first row.
+  const rows = store.st.activeDataPage.all(after ?? 0, limit);
+  const skippedIds: string[] = [];
+  for (const [, id, data] of rows) if (pageBytes(id, data) === null) skippedIds.push(id);
   const nextAfter = rows.length === limit ? rows[rows.length - 1][0] : null;
-  return { ok: true, kind: 'reloadSessions', page, count: entries.length, skippedIds, nextAfter };
+  return { ok: true, kind: 'checkSessions', checked: rows.length, skippedIds, nextAfter };
+}
+
+function checkLimit(limit: number, what: string): void {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_ROWS) {
+    throw new WorkerFailure('INTERNAL', `${what}: limit must be an integer in 1..${MAX_PAGE_ROWS}, got ${limit}`);
+  }
 }
 
 /** The stored records of active sessions, for their first use after a restart. */

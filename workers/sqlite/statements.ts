@@ -52,12 +52,22 @@ export function prepareStatements(db: Database.Database) {
     ),
 
     // --- reload ---------------------------------------------------------------------------
-    // The partial index sessions_active_rowid yields active rows in rowid order, so the table is
-    // read sequentially (by id it was random access: ~10x slower at 100k sessions). The level
-    // table is never read here.
-    activePage: db
-      .prepare<[number, number], [number, string, number, number, Buffer]>(
-        "SELECT rowid, id, started_at, duration_seconds, data FROM sessions WHERE status = 'active' AND rowid > ? ORDER BY rowid LIMIT ?",
+    // Reload: an index-only scan of the covering partial index sessions_active_schedule.
+    activeFirstPage: db
+      .prepare<[number], [string, number, number]>(
+        "SELECT id, started_at, duration_seconds FROM sessions WHERE status = 'active' ORDER BY id LIMIT ?",
+      )
+      .raw(),
+    activeNextPage: db
+      .prepare<[string, number], [string, number, number]>(
+        "SELECT id, started_at, duration_seconds FROM sessions WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?",
+      )
+      .raw(),
+    // The background check: the partial index sessions_active_rowid yields active rows in rowid
+    // order, so the table is read sequentially (by id it is random access, ~10x slower).
+    activeDataPage: db
+      .prepare<[number, number], [number, string, Buffer]>(
+        "SELECT rowid, id, data FROM sessions WHERE status = 'active' AND rowid > ? ORDER BY rowid LIMIT ?",
       )
       .raw(),
     activeSessionData: db
