@@ -41,7 +41,7 @@ try {
   for (const n of sizes) {
     if (n === 0) continue;
     process.stderr.write(`reload: seeding ${n} sessions...\n`);
-    seedInfo.set(n, buildDatabase(join(seeds.dir, `seed-${n}.sqlite`), n, { withLevels }));
+    seedInfo.set(n, await buildDatabase(join(seeds.dir, `seed-${n}.sqlite`), n, { withLevels }));
   }
   const rows = sizes.map((n) => ({ label: n === 0 ? 'empty database (baseline)' : `${n.toLocaleString('en-US')} sessions`, config: n }));
   process.stderr.write(`reload: ${rows.length} rows × ${opts.trials} trials\n`);

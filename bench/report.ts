@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderResult, renderTable } from './lib/markdown.js';
 import { type BenchResult, loadResults } from './lib/result.js';
-import { ROOT } from './lib/server.js';
+import { ROOT } from './lib/build.js';
 
 const ORDER = ['http-mix', 'create', 'stats', 'ws-mix', 'reload', 'durability', 'flush-tuning'];
 const results = loadResults().sort((a, b) => rank(a) - rank(b));
@@ -29,7 +29,8 @@ const out = [
   'measured in the same run. Cells are "median (min–max across trials)". How to run: `npm run bench`',
   '(or `npm run bench -- --quick`, each script under ~30 s), or one script: `npm run bench:<name>`.',
   'Each section shows the full run of that bench when there is one, else its quick run (see its header);',
-  'the code under test is the commit in each header, and it changes between sections when the tree moved.',
+  'the code under test is the frozen server build named in each header (a copy of dist/ taken when the',
+  'run started), which changes between sections when the tree moved.',
   '',
   '## Targets',
   '',

@@ -34,7 +34,7 @@ try {
   for (const n of sizes) {
     if (n === 0) continue;
     process.stderr.write(`stats: seeding ${n} sessions...\n`);
-    seedInfo.set(n, buildDatabase(join(seeds.dir, `seed-${n}.sqlite`), n, { withLevels: false }));
+    seedInfo.set(n, await buildDatabase(join(seeds.dir, `seed-${n}.sqlite`), n, { withLevels: false }));
   }
   const rows = sizes.map((n) => ({ label: `${n.toLocaleString('en-US')} active sessions`, config: n }));
   process.stderr.write(`stats: ${rows.length} rows × ${opts.trials} trials\n`);

@@ -7,9 +7,9 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Header } from './header.js';
+import { type Header, otherBenchProcesses } from './header.js';
 import { renderResult } from './markdown.js';
-import { ROOT } from './server.js';
+import { ROOT } from './build.js';
 
 export const OUT_DIR = join(ROOT, 'bench', 'out');
 
@@ -40,6 +40,8 @@ export interface BenchResult {
 
 /** Prints the result as markdown and writes bench/out/<name>.json (or <name>.quick.json). */
 export function publish(result: BenchResult): void {
+  const others = otherBenchProcesses();
+  if (others > 0) result.notes.push(`**${others} other bench processes were running when this run ended: figures may be contaminated.**`);
   process.stdout.write(`\n${renderResult(result)}\n`);
   mkdirSync(OUT_DIR, { recursive: true });
   const file = join(OUT_DIR, `${result.name}${result.header.quick ? '.quick' : ''}.json`);

@@ -1,16 +1,29 @@
 /**
  * Builds a database file holding N active sessions, the way the server itself would have
- * written them: through the persistence worker's own handler (`handle()` of workers/persist.ts,
- * called on this thread: open → apply msgpack batches of SessionRecords → close). Sessions look
+ * written them: through the persistence worker's own handler (`handle()` of workers/persist.ts
+ * of the frozen build under test, called on this thread: open → apply encoded batches of
+ * SessionRecords → close). Sessions look
  * like games in progress: 0–20 artifacts in mixed states, started within the last minute with the
  * longest duration (600 s) so no stale sweep ends them at start-up, and (`withLevels`) the level
  * row the server writes once per session (never read at reload; it makes the file realistic).
  */
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { generateLevel } from '../../src/game/level.js';
-import { handle } from '../../workers/persist.js';
-import { type ArtifactRecord, type ArtifactStatus, type Batch, encodeBatch, type Reply, type SessionEntry, type StatsRecord } from '../../workers/protocol.js';
+import type { ArtifactRecord, ArtifactStatus, Batch, LevelRecord, Reply, SessionEntry, StatsRecord } from '../../workers/protocol.js';
+import { frozenImport } from './build.js';
+
+/** The worker handler, batch encoder and level generator of the frozen build under test. */
+interface Frozen {
+  handle: typeof import('../../workers/persist.js').handle;
+  encodeBatch: typeof import('../../workers/protocol.js').encodeBatch;
+  generateLevel: (seed: string) => LevelRecord;
+}
+async function frozen(): Promise<Frozen> {
+  const persist = await frozenImport<typeof import('../../workers/persist.js')>('dist/workers/persist.js');
+  const protocol = await frozenImport<typeof import('../../workers/protocol.js')>('dist/workers/protocol.js');
+  const level = await frozenImport<typeof import('../../src/game/level.js')>('dist/src/game/level.js');
+  return { handle: persist.handle, encodeBatch: protocol.encodeBatch, generateLevel: level.generateLevel };
+}
 
 /**
  * Id-like random text (base64url alphabet). Not crypto-random like the server's ids: a seeded
@@ -44,7 +57,7 @@ function artifacts(count: number, nowMs: number): ArtifactRecord[] {
   return out;
 }
 
-function sessionEntry(nowMs: number, withLevel: boolean): SessionEntry {
+function sessionEntry(nowMs: number, generateLevel: Frozen['generateLevel'] | null): SessionEntry {
   const seed = randomText(25).toLowerCase();
   const list = artifacts(Math.floor(Math.random() * 21), nowMs);
   const deposited = list.filter((a) => a.status === 'deposited').length;
@@ -63,7 +76,7 @@ function sessionEntry(nowMs: number, withLevel: boolean): SessionEntry {
       endReason: null,
       result: null,
     },
-    ...(withLevel ? { level: generateLevel(seed) } : {}),
+    ...(generateLevel !== null ? { level: generateLevel(seed) } : {}),
   };
 }
 
@@ -75,7 +88,8 @@ export interface SeedInfo {
 }
 
 /** Creates `dbPath` (must not exist) with `sessions` active sessions. */
-export function buildDatabase(dbPath: string, sessions: number, opts: { withLevels: boolean }): SeedInfo {
+export async function buildDatabase(dbPath: string, sessions: number, opts: { withLevels: boolean }): Promise<SeedInfo> {
+  const { handle, encodeBatch, generateLevel } = await frozen();
   const started = performance.now();
   const nowMs = Date.now();
   must(handle({ kind: 'open', dbPath, synchronous: 'NORMAL', todayStartMs: 0, todayEndMs: 0 }), `open ${dbPath}`);
@@ -84,7 +98,7 @@ export function buildDatabase(dbPath: string, sessions: number, opts: { withLeve
     for (let done = 0; done < sessions || seq === 0; ) {
       const n = Math.min(SESSIONS_PER_BATCH, sessions - done);
       const entries: SessionEntry[] = [];
-      for (let i = 0; i < n; i++) entries.push(sessionEntry(nowMs, opts.withLevels));
+      for (let i = 0; i < n; i++) entries.push(sessionEntry(nowMs, opts.withLevels ? generateLevel : null));
       done += n;
       const stats: StatsRecord | null = done >= sessions ? statsFor(sessions, nowMs) : null;
       const batch: Batch = { seq: ++seq, sessions: entries, stats, highScores: [], notices: [], settings: [] };

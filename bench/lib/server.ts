@@ -1,6 +1,6 @@
 /**
- * Starts one process under test (the built server, or a baseline from dist/bench/baselines) as a
- * child on 127.0.0.1 port 0, reads its port from the `listening` JSON log line, and offers what
+ * Starts one process under test (the built server, or a baseline, both from the frozen copy of
+ * dist/ made by build.ts) as a child on 127.0.0.1 port 0, reads its port from the `listening` JSON log line, and offers what
  * the benches measure on it: time to ready, RSS from /proc, the server's own log lines.
  * Only processes started here are ever signalled, by their own pid; each bench trial gets a
  * fresh process and (via `tempDir`) a fresh directory.
@@ -8,13 +8,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { frozenBuild, ROOT } from './build.js';
 
-/** Repository root (this file runs as dist/bench/lib/server.js). */
-export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
-export const SERVER_MAIN = join(ROOT, 'dist', 'src', 'main.js');
-export const baselineScript = (name: string) => join(ROOT, 'dist', 'bench', 'baselines', `${name}.js`);
+/** The server and baselines of the frozen build (build.ts), never the live dist/. */
+export const serverMain = () => join(frozenBuild().root, 'dist', 'src', 'main.js');
+export const baselineScript = (name: string) => join(frozenBuild().root, 'dist', 'bench', 'baselines', `${name}.js`);
 
 /**
  * The environment every server trial starts from: loopback only, limiter off (one client
@@ -147,7 +147,7 @@ export function startProcess(script: string, env: Record<string, string>, opts: 
 
 /** Starts the built server with SERVER_BASE_ENV + `env`. */
 export function startServer(env: Record<string, string>, opts: StartOptions = {}): Promise<Proc> {
-  return startProcess(SERVER_MAIN, { ...SERVER_BASE_ENV, ...env }, opts);
+  return startProcess(serverMain(), { ...SERVER_BASE_ENV, ...env }, opts);
 }
 
 /** Starts a baseline (dist/bench/baselines/<name>.js) on 127.0.0.1 port 0. */

@@ -24,13 +24,13 @@ import type {
   HighScoreRecord,
   LevelRecord,
   NoticeRecord,
-  SessionEntry,
   SessionRecord,
   SettingRecord,
   StatsRecord,
   TaskError,
 } from '../../workers/protocol.js';
 import { encodeBatch } from '../../workers/protocol.js';
+import { PendingChanges } from './pending.js';
 import type { DirtySink } from './sink.js';
 
 /** The worker seam: the real one is the piscina client; tests inject failures here. */
@@ -82,15 +82,8 @@ interface InFlight {
 const RETRY_BASE_MS = 50;
 
 export class WriteBehindQueue implements DirtySink {
-  private sessions = new Map<string, SessionEntry>();
-  private stats_: StatsRecord | null = null;
-  private highScores = new Map<number, HighScoreRecord>();
-  private notices = new Map<string, NoticeRecord>();
-  private settings = new Map<string, SettingRecord>();
-  private pendingCount = 0;
+  private pending = new PendingChanges();
   private pendingWaiters: Waiter[] = [];
-  /** When the oldest change not yet committed was made (pending or in flight); null if none. */
-  private pendingSinceMs: number | null = null;
 
   private inFlight: InFlight | null = null;
   private lastCutSeq: number;
@@ -119,40 +112,23 @@ export class WriteBehindQueue implements DirtySink {
   // --- DirtySink: called by src/state right after each change --------------------------------
 
   session(record: SessionRecord, level?: LevelRecord): number {
-    const entry = this.sessions.get(record.id);
-    if (entry === undefined) {
-      this.sessions.set(record.id, level ? { session: record, level } : { session: record });
-      this.added();
-    } else {
-      // Coalesced: the entry already points at the live record; a level is never dropped.
-      entry.session = record;
-      if (level) entry.level = level;
-    }
-    return this.pendingSeq;
+    return this.gathered(this.pending.addSession(record, level, this.now()));
   }
 
   stats(record: StatsRecord): number {
-    if (this.stats_ === null) this.added();
-    this.stats_ = record;
-    return this.pendingSeq;
+    return this.gathered(this.pending.addStats(record, this.now()));
   }
 
   highScore(record: HighScoreRecord): number {
-    if (!this.highScores.has(record.id)) this.added();
-    this.highScores.set(record.id, record);
-    return this.pendingSeq;
+    return this.gathered(this.pending.addHighScore(record, this.now()));
   }
 
   notice(record: NoticeRecord): number {
-    if (!this.notices.has(record.id)) this.added();
-    this.notices.set(record.id, record);
-    return this.pendingSeq;
+    return this.gathered(this.pending.addNotice(record, this.now()));
   }
 
   setting(record: SettingRecord): number {
-    if (!this.settings.has(record.key)) this.added();
-    this.settings.set(record.key, record);
-    return this.pendingSeq;
+    return this.gathered(this.pending.addSetting(record, this.now()));
   }
 
   // --- what transports ask ---------------------------------------------------------------------
@@ -164,7 +140,7 @@ export class WriteBehindQueue implements DirtySink {
 
   /** Entities not yet committed: pending plus in flight. */
   get depth(): number {
-    return this.pendingCount + (this.inFlight?.entities ?? 0);
+    return this.pending.count + (this.inFlight?.entities ?? 0);
   }
 
   get durableSeq(): number {
@@ -182,7 +158,7 @@ export class WriteBehindQueue implements DirtySink {
 
   /** Age of the oldest uncommitted change in ms: the real loss window of ack=memory. */
   oldestUnflushedMs(): number {
-    const since = this.inFlight?.firstDirtyAtMs ?? this.pendingSinceMs;
+    const since = this.inFlight?.firstDirtyAtMs ?? this.pending.sinceMs;
     return since === null ? 0 : this.now() - since;
   }
 
@@ -237,11 +213,13 @@ export class WriteBehindQueue implements DirtySink {
 
   // --- internals -----------------------------------------------------------------------------
 
-  private added(): void {
-    this.pendingCount += 1;
-    if (this.pendingSinceMs === null) this.pendingSinceMs = this.now();
-    if (this.pendingCount >= this.opts.flushMaxBatch) this.scheduleFlush();
-    else this.armInterval();
+  /** After a change was gathered: a new entity may trigger a flush. Returns the pending seq. */
+  private gathered(newEntity: boolean): number {
+    if (newEntity) {
+      if (this.pending.count >= this.opts.flushMaxBatch) this.scheduleFlush();
+      else this.armInterval();
+    }
+    return this.pendingSeq;
   }
 
   private armInterval(): void {
@@ -263,7 +241,7 @@ export class WriteBehindQueue implements DirtySink {
   }
 
   private flush(): void {
-    if (this.pendingCount === 0) return;
+    if (this.pending.count === 0) return;
     if (this.inFlight !== null) {
       this.flushDue = true;
       return;
@@ -274,32 +252,11 @@ export class WriteBehindQueue implements DirtySink {
       this.intervalTimer = null;
     }
     const seq = this.lastCutSeq + 1;
-    const batch: Batch = {
-      seq,
-      sessions: [...this.sessions.values()],
-      stats: this.stats_,
-      highScores: [...this.highScores.values()],
-      notices: [...this.notices.values()],
-      settings: [...this.settings.values()],
-    };
-    this.inFlight = {
-      seq,
-      batch,
-      bytes: 0,
-      entities: this.pendingCount,
-      waiters: this.pendingWaiters,
-      attempts: 0,
-      firstDirtyAtMs: this.pendingSinceMs ?? this.now(),
-    };
+    const firstDirtyAtMs = this.pending.sinceMs ?? this.now();
+    const entities = this.pending.count;
+    this.inFlight = { seq, batch: this.pending.cut(seq), bytes: 0, entities, waiters: this.pendingWaiters, attempts: 0, firstDirtyAtMs };
     this.lastCutSeq = seq;
-    this.sessions = new Map();
-    this.stats_ = null;
-    this.highScores = new Map();
-    this.notices = new Map();
-    this.settings = new Map();
-    this.pendingCount = 0;
     this.pendingWaiters = [];
-    this.pendingSinceMs = null;
     this.send();
   }
 
@@ -335,8 +292,8 @@ export class WriteBehindQueue implements DirtySink {
     });
     // Send the next batch before answering this one's waiters: the worker commits it while this
     // thread writes the answers (group commit keeps both threads busy).
-    if (this.pendingCount > 0) {
-      const due = this.flushDue || this.pendingWaiters.length > 0 || this.closed || this.pendingCount >= this.opts.flushMaxBatch;
+    if (this.pending.count > 0) {
+      const due = this.flushDue || this.pendingWaiters.length > 0 || this.closed || this.pending.count >= this.opts.flushMaxBatch;
       if (due) this.flush();
       else this.armInterval();
     }
@@ -356,6 +313,6 @@ export class WriteBehindQueue implements DirtySink {
   }
 
   private idleAndEmpty(): boolean {
-    return this.inFlight === null && this.pendingCount === 0;
+    return this.inFlight === null && this.pending.count === 0;
   }
 }
