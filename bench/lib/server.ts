@@ -6,6 +6,7 @@
  * fresh process and (via `tempDir`) a fresh directory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type LogLine, watchLogLines } from './log-lines.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,11 +28,7 @@ export const SERVER_BASE_ENV: Readonly<Record<string, string>> = Object.freeze({
   VIBEFIXER_LOG_LEVEL: 'info',
 });
 
-export interface LogLine {
-  level?: number;
-  event?: string;
-  [key: string]: unknown;
-}
+export type { LogLine };
 
 export interface Proc {
   pid: number;
@@ -68,28 +65,8 @@ export function startProcess(script: string, env: Record<string, string>, opts: 
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs: LogLine[] = [];
-  const watchers: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+  const { logs, waitFor } = watchLogLines(child.stdout!);
   let stderr = '';
-  let buffered = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const text = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (!text.startsWith('{')) continue;
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        continue;
-      }
-      logs.push(line);
-      for (const w of watchers.splice(0)) (w.match(line) ? w.resolve(line) : watchers.push(w));
-    }
-  });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
     if (stderr.length < 20_000) stderr += chunk;
@@ -97,13 +74,7 @@ export function startProcess(script: string, env: Record<string, string>, opts: 
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   const alive = () => child.exitCode === null && child.signalCode === null;
 
-  const waitForLog = (match: (l: LogLine) => boolean, ms = timeoutMs) =>
-    new Promise<LogLine>((res, rej) => {
-      const found = logs.find(match);
-      if (found) return res(found);
-      const timer = setTimeout(() => rej(new Error(`log line not seen in ${ms} ms; stderr: ${stderr}`)), ms);
-      watchers.push({ match, resolve: (l) => (clearTimeout(timer), res(l)) });
-    });
+  const waitForLog = (match: (l: LogLine) => boolean, ms = timeoutMs) => waitFor(match, ms, () => `; stderr: ${stderr}`);
 
   return new Promise<Proc>((res, rej) => {
     const fail = (why: string) => {

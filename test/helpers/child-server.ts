@@ -7,16 +7,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type LogLine, watchLogLines } from '../../bench/lib/log-lines.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 
-export interface LogLine {
-  level: number;
-  event?: string;
-  msg?: string;
-  [key: string]: unknown;
-}
+export type { LogLine };
 
 export interface ChildServer {
   proc: ChildProcess;
@@ -42,27 +38,8 @@ export function startChild(env: Record<string, string>, timeoutMs = 20_000): Pro
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', VIBEFIXER_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs: LogLine[] = [];
-  const watchers: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+  const { logs, waitFor } = watchLogLines(proc.stdout!);
   let stderr = '';
-  let buffered = '';
-  proc.stdout!.setEncoding('utf8');
-  proc.stdout!.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const text = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        continue;
-      }
-      logs.push(line);
-      for (const w of watchers.splice(0)) (w.match(line) ? w.resolve(line) : watchers.push(w));
-    }
-  });
   proc.stderr!.setEncoding('utf8');
   proc.stderr!.on('data', (chunk: string) => {
     stderr += chunk;
@@ -71,19 +48,7 @@ export function startChild(env: Record<string, string>, timeoutMs = 20_000): Pro
     proc.once('exit', (code, signal) => res({ code, signal })),
   );
 
-  const waitForLog = (match: (l: LogLine) => boolean, ms = timeoutMs) =>
-    new Promise<LogLine>((res, rej) => {
-      const found = logs.find(match);
-      if (found) return res(found);
-      const timer = setTimeout(() => rej(new Error(`log line not seen in ${ms} ms; stderr: ${stderr}`)), ms);
-      watchers.push({
-        match,
-        resolve: (l) => {
-          clearTimeout(timer);
-          res(l);
-        },
-      });
-    });
+  const waitForLog = (match: (l: LogLine) => boolean, ms = timeoutMs) => waitFor(match, ms, () => `; stderr: ${stderr}`);
 
   return new Promise((res, rej) => {
     const timer = setTimeout(() => {
