@@ -79,7 +79,7 @@ publish({
   ],
   targets: [],
   notes: [
-    ...(unavailable === null ? [] : [`The server rows could not run: ${unavailable}. The script is ready for /ws (protocol of docs/websocket.md).`]),
+    ...(unavailable === null ? [] : [`The server rows could not run: ${unavailable}. The script is ready for /ws (protocol: README, "WebSocket API").`]),
     'Latency = time from sending a request frame to decoding its answer, per request. The client threads and the server share the 2 cores; CPU % = CPU time during the window in % of one core.',
     'The echo answers each request with the request itself, so its client does the same encoding and decoding work as against the server.',
   ],

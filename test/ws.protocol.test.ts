@@ -1,5 +1,5 @@
 /**
- * The WebSocket protocol of docs/websocket.md against the built server in its own process: every
+ * The WebSocket protocol of the README against the built server in its own process: every
  * op in JSON and msgpack, errors identical to HTTP, durable answers, topics, and a fuzz of
  * malformed frames that must leave the server up and the state unchanged.
  */

@@ -5,7 +5,7 @@
  * thread's pool at each spawn and the artifact id from the spawn answer. Answers are matched by
  * `id` (the slot number), timed, and counted only inside the measured window.
  *
- * Protocol (docs/websocket.md): request {id, op, ...args} → answer {id, ok, ...}; JSON in text
+ * Protocol (README, "WebSocket API"): request {id, op, ...args} → answer {id, ok, ...}; JSON in text
  * frames or msgpack in binary frames. Against the echo baseline the "answer" is the request
  * itself, so missing ids fall back to placeholders and the same bytes keep flowing.
  *

@@ -1,6 +1,6 @@
 /**
  * The WebSocket close codes this server sends, in the private 4xxx range, mirroring the HTTP
- * status a request would get (docs/websocket.md lists them; the README includes that page).
+ * status a request would get (the README lists them, and test/readme.test.ts checks the list).
  *
  * Some limits are enforced by uWebSockets.js itself, which drops the TCP connection without a
  * close frame; the client sees 1006 (abnormal closure) for each of them:

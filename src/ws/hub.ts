@@ -1,5 +1,5 @@
 /**
- * The WebSocket transport at /ws (docs/websocket.md): the uWS behaviour, connection bookkeeping,
+ * The WebSocket transport at /ws (protocol: README, "WebSocket API"): the uWS behaviour, connection bookkeeping,
  * and the hooks through which the state's changes and the queue's commits become pushes.
  *
  *   upgrade (copy headers, refuse when full or stopping) → open → message: decode → ops → answer
