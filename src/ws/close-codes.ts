@@ -5,27 +5,29 @@
  * Some limits are enforced by uWebSockets.js itself, which drops the TCP connection without a
  * close frame; the client sees 1006 (abnormal closure) for each of them:
  *   - a frame larger than VIBEFIXER_WS_MAX_PAYLOAD_BYTES, or a text frame that is not UTF-8,
- *   - a reader so slow that more than VIBEFIXER_WS_MAX_BACKPRESSURE_BYTES wait in its send buffer,
- *   - no frame, ping or pong for VIBEFIXER_WS_IDLE_TIMEOUT_S (the server pings, so a live client
- *     that answers pings, as every browser and `ws` do, is never idle).
+ *   - a reader so slow that more than VIBEFIXER_WS_MAX_BACKPRESSURE_BYTES wait in its send buffer.
  * A close frame could not reach the slow reader anyway: it would queue behind the bytes it is not reading.
+ * Idleness is checked by the hub itself (idle.ts), so an idle client gets 4408 rather than 1006.
  */
 import { SHUTTING_DOWN } from '../api/dispatch.js';
 
 /** A frame that cannot be decoded at all: text that is not JSON, binary that is not one msgpack value. */
 export const CLOSE_BAD_FRAME = 4400;
+/** Nothing heard from the client (no frame, no pong to our pings) for VIBEFIXER_WS_IDLE_TIMEOUT_S. */
+export const CLOSE_IDLE = 4408;
 /** More than MAX_IN_FLIGHT requests of one socket still waiting for their answer. */
 export const CLOSE_TOO_MANY_IN_FLIGHT = 4429;
 /** The server is stopping: sent to every socket after the final flush. */
 export const CLOSE_SHUTTING_DOWN = 4503;
 
 /** Every close code this server sends itself (the README lists them). */
-export const WS_CLOSE_CODES: readonly number[] = Object.freeze([CLOSE_BAD_FRAME, CLOSE_TOO_MANY_IN_FLIGHT, CLOSE_SHUTTING_DOWN]);
+export const WS_CLOSE_CODES: readonly number[] = Object.freeze([CLOSE_BAD_FRAME, CLOSE_IDLE, CLOSE_TOO_MANY_IN_FLIGHT, CLOSE_SHUTTING_DOWN]);
 
 /** The close reasons (the text the client receives with the code). */
 export const REASON_INVALID_JSON = 'Invalid JSON';
 export const REASON_INVALID_MSGPACK = 'Invalid msgpack';
 export const REASON_TOO_MANY_IN_FLIGHT = 'Too many requests in flight';
+export const REASON_IDLE = 'Idle timeout';
 /** The same text as the 503 answer to a write during shutdown. */
 export const REASON_SHUTTING_DOWN = SHUTTING_DOWN;
 

@@ -30,6 +30,7 @@ import {
 import { decodeFrame, UNDECODABLE } from './frames.js';
 import { handleRequest, type OpDeps } from './ops.js';
 import { closeWith, newSocketData, type Socket, type SocketData } from './socket.js';
+import { startIdleCheck } from './idle.js';
 import { Topics } from './topics.js';
 
 export const WS_PATH = '/ws';
@@ -61,6 +62,7 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
   const onError = (error: unknown, where: string) => log.error({ event: 'server_error', where, err: error }, 'unhandled error in WebSocket handler');
   const opDeps: OpDeps = { dispatcher: deps.dispatcher, topics, onError };
   let closing = false;
+  const idle = startIdleCheck(sockets, config.wsIdleTimeoutS * 1000);
 
   app.ws<SocketData>(WS_PATH, {
     maxPayloadLength: config.wsMaxPayloadBytes,
@@ -68,14 +70,15 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
     // Typed as a number in this build; any truthy value turns it on: a socket whose buffer passes
     // maxBackpressure is dropped instead of growing (or silently skipping pushes).
     closeOnBackpressureLimit: 1,
-    idleTimeout: config.wsIdleTimeoutS,
-    sendPingsAutomatically: true,
+    // Idleness is ours (idle.ts: ping, then close with 4408); uWS's own would drop with 1006.
+    idleTimeout: 0,
+    sendPingsAutomatically: false,
 
     upgrade: (res, req, context) => {
       // Everything from `req` is copied now: uWS invalidates it when this handler returns.
       if (closing) return sendError(res, 503, REASON_SHUTTING_DOWN);
       if (sockets.size >= config.wsMaxConnections) return sendError(res, 503, TOO_MANY_CONNECTIONS);
-      const data = newSocketData(clientKey(res, req, config.trustProxy));
+      const data = newSocketData(clientKey(res, req, config.trustProxy), Date.now());
       res.upgrade(
         data,
         req.getHeader('sec-websocket-key'),
@@ -89,9 +92,14 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
       sockets.add(ws);
     },
 
+    pong: (ws) => {
+      ws.getUserData().lastSeenMs = Date.now();
+    },
+
     message: (ws, message, isBinary) => {
       // Frames that arrived in the same read as one that closed the socket are not run.
       if (ws.getUserData().closed) return;
+      ws.getUserData().lastSeenMs = Date.now();
       const request = decodeFrame(message, isBinary);
       if (request === UNDECODABLE) return closeWith(ws, CLOSE_BAD_FRAME, isBinary ? REASON_INVALID_MSGPACK : REASON_INVALID_JSON);
       if (ws.getUserData().inFlight >= MAX_IN_FLIGHT) {
@@ -107,7 +115,7 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
     close: (ws, code) => {
       ws.getUserData().closed = true;
       sockets.delete(ws);
-      // 1006 here is uWS's own: oversize or non-UTF-8 frame, idle timeout, backpressure limit (close-codes.ts).
+      // 1006 here is uWS's own: oversize or non-UTF-8 frame, backpressure limit (close-codes.ts).
       log.debug({ event: 'ws_closed', code, connections: sockets.size }, 'WebSocket closed');
     },
   });
@@ -127,6 +135,7 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
     persisted: (seq) => topics.persisted(seq),
     closeAll() {
       closing = true;
+      idle.stop();
       topics.stop();
       // end() runs the close handler at once, which deletes from the set: iterate over a copy.
       for (const ws of [...sockets]) closeWith(ws, CLOSE_SHUTTING_DOWN, REASON_SHUTTING_DOWN);

@@ -15,12 +15,14 @@ export interface SocketData {
   inFlight: number;
   /** Public topic names this socket follows (the uWS topic is the JSON or the `bin:` variant). */
   readonly topics: Set<string>;
+  /** When the client was last heard from (a frame or a pong), for the idle check. */
+  lastSeenMs: number;
 }
 
 export type Socket = WebSocket<SocketData>;
 
-export function newSocketData(key: string): SocketData {
-  return { key, closed: false, inFlight: 0, topics: new Set() };
+export function newSocketData(key: string, nowMs: number): SocketData {
+  return { key, closed: false, inFlight: 0, topics: new Set(), lastSeenMs: nowMs };
 }
 
 /**
