@@ -1,7 +1,8 @@
 /**
  * Starts one process under test (the built server, or a baseline, both from the frozen copy of
- * dist/ made by build.ts) as a child on 127.0.0.1 port 0, reads its port from the `listening` JSON log line, and offers what
- * the benches measure on it: time to ready, RSS from /proc, the server's own log lines.
+ * dist/ made by build.ts) as a child on 127.0.0.1 port 0, reads its port from the `listening`
+ * JSON log line, and offers what the benches measure on it: time to ready, RSS and CPU time
+ * from /proc, the server's own log lines.
  * Only processes started here are ever signalled, by their own pid; each bench trial gets a
  * fresh process and (via `tempDir`) a fresh directory.
  */

@@ -3,12 +3,12 @@
  * let anyone guess another session's id. 16 random bytes for a session, 8 for an artifact (its
  * id only has to be unique within its session).
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../game/seed.js';
 
 export function newSessionId(): string {
-  return `session_${randomBytes(16).toString('base64url')}`;
+  return `session_${randomToken(16)}`;
 }
 
 export function newArtifactId(index: number): string {
-  return `artifact_${index}_${randomBytes(8).toString('base64url')}`;
+  return `artifact_${index}_${randomToken(8)}`;
 }
