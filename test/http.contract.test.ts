@@ -10,20 +10,13 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NoticeRecord, packr, type SettingRecord } from '../workers/protocol.js';
 import { type ChildServer, startChild, tempDir } from './helpers/child-server.js';
-import { afterHeadAnswer, Client, expectError, expectJson, expectSecurityHeaders, sleep } from './helpers/http.js';
+import { afterHeadAnswer, Client, expectError, expectJson, expectSecurityHeaders, sleep, serverForFile } from './helpers/http.js';
 
-const dir = tempDir('vibefixer-http-contract-');
 let server: ChildServer;
 let api: Client;
-
-beforeAll(async () => {
-  server = await startChild({ VIBEFIXER_DB_PATH: join(dir.dir, 'db.sqlite') });
-  api = new Client(server.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  dir.cleanup();
+serverForFile('vibefixer-http-contract-', (s, a) => {
+  server = s;
+  api = a;
 });
 
 const LIMIT = 100 * 1024;

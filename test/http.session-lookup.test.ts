@@ -3,23 +3,15 @@
  * §1.6 "Checks shared by the four session action endpoints": looked up before the body, raw path
  * segment, wrong methods fall through to 404), and the X-Vibefixer-Seq header of acknowledged changes.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildServer, startChild, tempDir } from './helpers/child-server.js';
-import { Client, expectError, expectJson, seqOf, SEQ_HEADER } from './helpers/http.js';
+import type { ChildServer } from './helpers/child-server.js';
+import { Client, expectError, expectJson, seqOf, SEQ_HEADER, serverForFile } from './helpers/http.js';
 
-const dir = tempDir('vibefixer-http-lookup-');
 let server: ChildServer;
 let api: Client;
-
-beforeAll(async () => {
-  server = await startChild({ VIBEFIXER_DB_PATH: join(dir.dir, 'db.sqlite') });
-  api = new Client(server.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  dir.cleanup();
+serverForFile('vibefixer-http-lookup-', (s, a) => {
+  server = s;
+  api = a;
 });
 
 const path = (sessionId: string, action: string) => `/api/sessions/${sessionId}/${action}`;

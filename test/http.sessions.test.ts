@@ -2,23 +2,15 @@
  * Contract tests over real HTTP: the session endpoints of CONTRACT §1.6, the level of §2.3–§2.7
  * and the score semantics of §3.5, against the built server in its own process.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildServer, startChild, tempDir } from './helpers/child-server.js';
-import { Client, expectError, expectJson } from './helpers/http.js';
+import type { ChildServer } from './helpers/child-server.js';
+import { Client, expectError, expectJson, serverForFile } from './helpers/http.js';
 
-const dir = tempDir('vibefixer-http-sessions-');
 let server: ChildServer;
 let api: Client;
-
-beforeAll(async () => {
-  server = await startChild({ VIBEFIXER_DB_PATH: join(dir.dir, 'db.sqlite') });
-  api = new Client(server.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  dir.cleanup();
+serverForFile('vibefixer-http-sessions-', (s, a) => {
+  server = s;
+  api = a;
 });
 
 const CREATE_FIELDS = ['artifacts', 'durationSeconds', 'playerSpeedPercent', 'score', 'seed', 'sessionId', 'terrain', 'trashCan'];

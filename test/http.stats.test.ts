@@ -8,20 +8,13 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packr, type SessionRecord } from '../workers/protocol.js';
 import { type ChildServer, ROOT, startChild, tempDir } from './helpers/child-server.js';
-import { Client, expectJson, ISO_MS, sleep } from './helpers/http.js';
+import { Client, expectJson, ISO_MS, sleep, serverForFile } from './helpers/http.js';
 
-const dir = tempDir('vibefixer-http-stats-');
 let server: ChildServer;
 let api: Client;
-
-beforeAll(async () => {
-  server = await startChild({ VIBEFIXER_DB_PATH: join(dir.dir, 'db.sqlite') });
-  api = new Client(server.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  dir.cleanup();
+const file = serverForFile('vibefixer-http-stats-', (s, a) => {
+  server = s;
+  api = a;
 });
 
 const STATS_FIELDS = [
@@ -200,8 +193,7 @@ describe('after a restart', () => {
     const before = await stats();
     const system = (await api.get('/api/system/stats')).json;
     expect(before.activeCount).toBeGreaterThan(0);
-    expect((await server.stop()).code).toBe(0);
-    server = await startChild({ VIBEFIXER_DB_PATH: join(dir.dir, 'db.sqlite') });
+    expect((await file.restart()).code).toBe(0);
     api = new Client(server.url);
     expect(await stats()).toStrictEqual(before);
     const systemAfter = (await api.get('/api/system/stats')).json;

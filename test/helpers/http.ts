@@ -6,7 +6,9 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { expect } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { type ChildServer, startChild, tempDir } from './child-server.js';
 
 /** CONTRACT §1.2, exact values. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -184,4 +186,30 @@ export function afterHeadAnswer(port: number, path: string): Promise<string> {
     });
     socket.on('error', reject);
   });
+}
+
+/**
+ * One real server per test file, on its own fresh database: started before the file's tests and
+ * stopped after them. `onReady` hands the server and a client to the file, again after `restart`.
+ */
+export function serverForFile(prefix: string, onReady: (server: ChildServer, api: Client) => void): { restart(): ReturnType<ChildServer['stop']> } {
+  const dir = tempDir(prefix);
+  const dbPath = join(dir.dir, 'db.sqlite');
+  let current: ChildServer | undefined;
+  const start = async () => {
+    current = await startChild({ VIBEFIXER_DB_PATH: dbPath });
+    onReady(current, new Client(current.url));
+  };
+  beforeAll(start);
+  afterAll(async () => {
+    await current?.stop();
+    dir.cleanup();
+  });
+  return {
+    async restart() {
+      const stopped = await current!.stop();
+      await start();
+      return stopped;
+    },
+  };
 }
