@@ -8,10 +8,9 @@
  * the file's last committed seq must cover the highest acknowledged seq. The kill cycle repeats
  * on the same file, and each round re-checks everything acknowledged in all earlier rounds.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildServer, MAIN, startChild, tempDir } from './helpers/child-server.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { childServersForFile, tempDir } from './helpers/child-server.js';
 import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
 
 const ROUNDS = Number(process.env.CRASH_TEST_ROUNDS ?? 3);
@@ -30,20 +29,9 @@ describe('crash with ack=durable (kill -9 under load)', () => {
   const tmp = tempDir('vibefixer-crash-durable-');
   const dbPath = join(tmp.dir, 'db.sqlite');
   const env = { VIBEFIXER_DB_PATH: dbPath, VIBEFIXER_ACK: 'durable', VIBEFIXER_RATE_LIMIT_PER_MIN: '0' };
-  const started: ChildServer[] = [];
-  const start = async () => {
-    const child = await startChild(env);
-    started.push(child);
-    return child;
-  };
+  const start = childServersForFile(env);
+  afterAll(() => tmp.cleanup());
 
-  beforeAll(() => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  });
-  afterAll(async () => {
-    for (const child of started) if (child.proc.exitCode === null && child.proc.signalCode === null) await child.stop('SIGKILL');
-    tmp.cleanup();
-  });
 
   it(`loses no acknowledged write across ${ROUNDS} kill -9 rounds on the same file`, { timeout: 60_000 }, async () => {
     let server = await start();

@@ -10,10 +10,9 @@
  * and the counters must cover every create/end acknowledged before that window. Something must
  * have survived, or the test proves nothing.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildServer, MAIN, startChild, tempDir } from './helpers/child-server.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { childServersForFile, tempDir } from './helpers/child-server.js';
 import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
 
 const FLUSH_INTERVAL_MS = 100;
@@ -50,20 +49,9 @@ describe('crash with ack=memory (kill -9 under load)', () => {
     VIBEFIXER_FLUSH_INTERVAL_MS: String(FLUSH_INTERVAL_MS),
     VIBEFIXER_RATE_LIMIT_PER_MIN: '0',
   };
-  const started: ChildServer[] = [];
-  const start = async () => {
-    const child = await startChild(env);
-    started.push(child);
-    return child;
-  };
+  const start = childServersForFile(env);
+  afterAll(() => tmp.cleanup());
 
-  beforeAll(() => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  });
-  afterAll(async () => {
-    for (const child of started) if (child.proc.exitCode === null && child.proc.signalCode === null) await child.stop('SIGKILL');
-    tmp.cleanup();
-  });
 
   it(`loses only writes acknowledged in the last ${FLUSH_INTERVAL_MS} ms flush interval (+${COMMIT_MARGIN_MS} ms for one commit) before a kill -9`, { timeout: 60_000 }, async () => {
     let server = await start();

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { emptyStats } from '../src/state/hot-state.js';
 import { handle } from '../workers/persist.js';
 import {
   decode,
@@ -70,17 +71,7 @@ export function level(tag = 'ground'): LevelRecord {
 }
 
 export function stats(overrides: Partial<StatsRecord> = {}): StatsRecord {
-  return {
-    startedCount: 0,
-    endedCount: 0,
-    staleEndedCount: 0,
-    wonCount: 0,
-    lostCount: 0,
-    abandonedCount: 0,
-    latestCompletedAtMs: null,
-    latestActivityAtMs: null,
-    ...overrides,
-  };
+  return { ...emptyStats(), ...overrides };
 }
 
 export function highScore(id: number, createdAtMs: number): HighScoreRecord {

@@ -4,9 +4,10 @@
  * Only processes started here are ever signalled, by their own PID.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { type LogLine, watchLogLines } from '../../bench/lib/log-lines.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -106,4 +107,23 @@ export function runChildToExit(env: Record<string, string>, timeoutMs = 20_000):
       res({ code, logs, stderr });
     });
   });
+}
+
+/**
+ * Servers for one test file, all on `env`: fails fast when the build is missing, and kills (by
+ * PID, SIGKILL) whatever is still running once the file's tests are done.
+ */
+export function childServersForFile(env: Record<string, string>): () => Promise<ChildServer> {
+  const started: ChildServer[] = [];
+  beforeAll(() => {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
+  });
+  afterAll(async () => {
+    for (const child of started) if (child.proc.exitCode === null && child.proc.signalCode === null) await child.stop('SIGKILL');
+  });
+  return async () => {
+    const child = await startChild(env);
+    started.push(child);
+    return child;
+  };
 }
