@@ -34,8 +34,4 @@ export class RateLimiter {
   prune(nowMs: number): void {
     for (const [key, w] of this.windows) if (nowMs >= w.resetAtMs) this.windows.delete(key);
   }
-
-  get clients(): number {
-    return this.windows.size;
-  }
 }

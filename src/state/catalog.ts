@@ -5,7 +5,7 @@
  */
 import type { HighScoreRecord, NoticeRecord } from '../../workers/protocol.js';
 import { type Answer, isoOrNull, ok } from './answer.js';
-import { HIGH_SCORE_LIST_LIMIT, type HotState, PLAYER_SPEED_SETTING } from './hot-state.js';
+import { HIGH_SCORE_LIST_LIMIT, type HotState } from './hot-state.js';
 
 export function sessionStats(state: HotState, nowMs: number): Answer {
   state.sweepStale(nowMs);
@@ -64,21 +64,6 @@ export function activeNotices(state: HotState, nowMs: number): Answer {
   return ok(200, {
     notices: notices.map((n) => ({ id: n.id, title: n.title, message: n.message, validFrom: n.validFrom, validTo: n.validTo })),
   });
-}
-
-export const NOTICE_TITLE = 'A message from the basement troll';
-
-/** Stores a notice (an operator action; no player endpoint writes notices). */
-export function putNotice(state: HotState, notice: NoticeRecord): number {
-  state.notices.set(notice.id, notice);
-  return state.sink.notice(notice);
-}
-
-/** Stores the speed setting that new sessions copy (an operator action). */
-export function setPlayerSpeedPercent(state: HotState, value: number, nowMs: number): number {
-  const record = { key: PLAYER_SPEED_SETTING, value, updatedAtMs: nowMs };
-  state.settings.set(record.key, record);
-  return state.sink.setting(record);
 }
 
 export interface ProcessInfo {
