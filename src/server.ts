@@ -9,7 +9,7 @@
  */
 import { basename, dirname, extname, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { OpenReply, TaskError } from '../workers/protocol.js';
+import type { OpenReply, TaskError } from './model/protocol.js';
 import type { Dispatcher } from './api/dispatch.js';
 import { RateLimiter } from './api/rate-limit.js';
 import type { Config } from './config.js';

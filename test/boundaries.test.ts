@@ -1,6 +1,7 @@
 /**
  * DESIGN.md "Roles and boundaries", enforced: reads every source file's imports and fails when a
- * folder reaches past its role. Imports point one way: http|ws → api → state → persist → workers.
+ * folder reaches past its role. Imports point one way: http|ws → api → state → persist → workers; src/model is
+ * the neutral folder (records, thread protocol) that both threads import.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -63,7 +64,9 @@ describe('boundaries of DESIGN.md', () => {
       'src/state': /^src\/(http|ws|api|persist\/(?!sink|cold))/,
       'src/persist': /^src\/(http|ws|api|state|game)/,
       'src/api': /^src\/(http|ws|persist\/(?!sink))/,
-      workers: /^(src\/|uWebSockets)/,
+      // The neutral folder both threads import: records and the thread protocol, no I/O.
+      'src/model': /^(src\/(?!model\/)|workers\/|uWebSockets|better-sqlite3|piscina|node:)/,
+      workers: /^(src\/(?!model\/)|uWebSockets)/,
     };
     const violations: string[] = [];
     for (const file of FILES) {
@@ -77,11 +80,11 @@ describe('boundaries of DESIGN.md', () => {
     expect(violations).toEqual([]);
   });
 
-  it('game code imports only protocol types (type-only) and node:crypto in seed.ts', () => {
+  it('game code imports only record types (type-only) and node:crypto in seed.ts', () => {
     const bad = sources('src/game').flatMap((f) =>
       importsOf(f)
         .map((s) => resolved(s, f))
-        .filter((t) => !t.startsWith('src/game/') && t !== 'workers/protocol.js' && !(t === 'node:crypto' && f.endsWith('seed.ts')))
+        .filter((t) => !t.startsWith('src/game/') && t !== 'src/model/records.js' && !(t === 'node:crypto' && f.endsWith('seed.ts')))
         .map((t) => `${f} → ${t}`),
     );
     expect(bad).toEqual([]);

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
-import { type Batch, encodeBatch, type SessionRecord, type StatsRecord } from '../workers/protocol.js';
+import { type Batch, encodeBatch, type SessionRecord, type StatsRecord } from '../src/model/protocol.js';
 import { type ChildServer, startChild, tempDir } from './helpers/child-server.js';
 
 const tmp = tempDir();

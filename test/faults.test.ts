@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApplyReply, TaskError } from '../workers/protocol.js';
+import type { ApplyReply, TaskError } from '../src/model/protocol.js';
 import type { BatchStore } from '../src/persist/queue.js';
 import type * as ServerModule from '../src/server.js';
 import type * as ConfigModule from '../src/config.js';

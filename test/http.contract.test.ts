@@ -8,7 +8,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NoticeRecord, packr, type SettingRecord } from '../workers/protocol.js';
+import { type NoticeRecord, packr, type SettingRecord } from '../src/model/protocol.js';
 import { type ChildServer, startChild, tempDir } from './helpers/child-server.js';
 import { afterHeadAnswer, Client, expectError, expectJson, expectSecurityHeaders, sleep, serverForFile } from './helpers/http.js';
 

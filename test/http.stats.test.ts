@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packr, type SessionRecord } from '../workers/protocol.js';
+import { packr, type SessionRecord } from '../src/model/protocol.js';
 import { type ChildServer, ROOT, startChild, tempDir } from './helpers/child-server.js';
 import { Client, expectJson, ISO_MS, sleep, serverForFile } from './helpers/http.js';
 

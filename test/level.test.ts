@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { generateLevel } from '../src/game/level.js';
 import { createRng } from '../src/game/rng.js';
 import { newSeed } from '../src/game/seed.js';
-import type { LevelRecord, TerrainSegment } from '../workers/protocol.js';
+import type { LevelRecord, TerrainSegment } from '../src/model/protocol.js';
 
 const LEVEL_COUNT = 20_000;
 const seeds = Array.from({ length: LEVEL_COUNT }, (_, i) => `seed-${i}`);

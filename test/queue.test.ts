@@ -4,8 +4,8 @@
  * batch, durable waiters and drain.
  */
 import { describe, expect, it } from 'vitest';
-import type { ApplyReply, Batch, SessionRecord, TaskError, WireBatch } from '../workers/protocol.js';
-import { decode } from '../workers/protocol.js';
+import type { ApplyReply, Batch, SessionRecord, TaskError, WireBatch } from '../src/model/protocol.js';
+import { decode } from '../src/model/protocol.js';
 
 /** What the worker receives, with each session's bytes decoded back, for assertions. */
 function received(bytes: ArrayBuffer): Batch {

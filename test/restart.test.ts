@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
-import { encodeBatch, type Batch, type NoticeRecord, type SettingRecord } from '../workers/protocol.js';
+import { encodeBatch, type Batch, type NoticeRecord, type SettingRecord } from '../src/model/protocol.js';
 import { type ChildServer, MAIN, runChildToExit, startChild, tempDir } from './helpers/child-server.js';
 import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
 

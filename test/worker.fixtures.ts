@@ -23,7 +23,7 @@ import {
   type SettingRecord,
   type StatsRecord,
   type TaskError,
-} from '../workers/protocol.js';
+} from '../src/model/protocol.js';
 
 const createdDirs: string[] = [];
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { currentDatabase, handle } from '../workers/persist.js';
-import { decode, type SessionRecord } from '../workers/protocol.js';
+import { decode, type SessionRecord } from '../src/model/protocol.js';
 import { MS_PER_DAY, RETENTION_CHUNK_ROWS } from '../workers/sqlite/maintenance.js';
 import {
   applyTask,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, packr } from '../workers/protocol.js';
+import { decode, packr } from '../src/model/protocol.js';
 import { MAX_DEPTH, isPlainSessionBlob } from '../workers/sqlite/msgpack-check.js';
 import { session } from './worker.fixtures.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { currentDatabase, handle } from '../workers/persist.js';
-import { type ColdSessionRow, decode, packr } from '../workers/protocol.js';
+import { type ColdSessionRow, decode, packr } from '../src/model/protocol.js';
 import { LATEST_SCHEMA_VERSION, migrate } from '../workers/sqlite/migrations.js';
 import { quarantineFiles } from '../workers/sqlite/quarantine.js';
 import {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
-import { decode, packr, type SessionRecord } from '../workers/protocol.js';
+import { decode, packr, type SessionRecord } from '../src/model/protocol.js';
 import {
   applyTask,
   batch,

@@ -14,7 +14,7 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import type { OpenReply, OpenTask, PersistWorkerData, ReloadSessionsReply, Reply, Task } from './protocol.js';
+import type { OpenReply, OpenTask, PersistWorkerData, ReloadSessionsReply, Reply, Task } from '../src/model/protocol.js';
 import { applyBatch } from './sqlite/apply.js';
 import { WorkerFailure, toTaskError } from './sqlite/errors.js';
 import { backup, checkpoint, close, retention } from './sqlite/maintenance.js';

@@ -9,18 +9,18 @@
  */
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { ArtifactRecord, ArtifactStatus, Batch, LevelRecord, Reply, SessionEntry, StatsRecord } from '../../workers/protocol.js';
+import type { ArtifactRecord, ArtifactStatus, Batch, LevelRecord, Reply, SessionEntry, StatsRecord } from '../../src/model/protocol.js';
 import { frozenImport } from './build.js';
 
 /** The worker handler, batch encoder and level generator of the frozen build under test. */
 interface Frozen {
   handle: typeof import('../../workers/persist.js').handle;
-  encodeBatch: typeof import('../../workers/protocol.js').encodeBatch;
+  encodeBatch: typeof import('../../src/model/protocol.js').encodeBatch;
   generateLevel: (seed: string) => LevelRecord;
 }
 async function frozen(): Promise<Frozen> {
   const persist = await frozenImport<typeof import('../../workers/persist.js')>('dist/workers/persist.js');
-  const protocol = await frozenImport<typeof import('../../workers/protocol.js')>('dist/workers/protocol.js');
+  const protocol = await frozenImport<typeof import('../../src/model/protocol.js')>('dist/src/model/protocol.js');
   const level = await frozenImport<typeof import('../../src/game/level.js')>('dist/src/game/level.js');
   return { handle: persist.handle, encodeBatch: protocol.encodeBatch, generateLevel: level.generateLevel };
 }
@@ -52,6 +52,7 @@ function artifacts(count: number, nowMs: number): ArtifactRecord[] {
       id: `artifact_${i}_${randomText(11)}`,
       position: { x: 170 + Math.random() * 684, y: i % 3 === 0 ? 218 : 559 },
       status: STATUSES[(i + (nowMs & 3)) % STATUSES.length],
+      createdAtMs: nowMs,
     });
   }
   return out;

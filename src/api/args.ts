@@ -3,7 +3,7 @@
  * original's error strings. Both transports use these: a WS op and its HTTP twin can never
  * disagree on what is valid.
  */
-import type { ArtifactStatus } from '../../workers/protocol.js';
+import type { ArtifactStatus } from '../model/protocol.js';
 import { DEFAULT_DURATION_SECONDS } from '../state/sessions.js';
 import { field, finiteNumber, Invalid, oneOf, trimmedString } from './fields.js';
 

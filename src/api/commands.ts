@@ -5,7 +5,7 @@
  * read (an unknown session is 404 even with an invalid body), then the body is validated, then
  * the rule runs.
  */
-import type { SessionRecord } from '../../workers/protocol.js';
+import type { SessionRecord } from '../model/protocol.js';
 import { type Answer, fail } from '../state/answer.js';
 import {
   activeNotices,

@@ -9,7 +9,7 @@
  * order and their error strings live here once.
  */
 import type { Logger } from 'pino';
-import type { SessionRecord } from '../../workers/protocol.js';
+import type { SessionRecord } from '../model/protocol.js';
 import { type Answer, fail } from '../state/answer.js';
 import type { ProcessInfo } from '../state/catalog.js';
 import type { HotState } from '../state/hot-state.js';

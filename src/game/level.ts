@@ -6,7 +6,7 @@
  * The original wraps generation in a generate-and-validate loop (§2.8). It is left out: with
  * no initial artifacts and only floating stones, every level passes on the first try.
  */
-import type { LevelRecord, TerrainSegment, TrashCan } from '../../workers/protocol.js';
+import type { LevelRecord, TerrainSegment, TrashCan } from '../model/records.js';
 import { createRng, type Rng } from './rng.js';
 
 export const WORLD_WIDTH_PX = 1024;

@@ -6,7 +6,7 @@
  * A session used before the check reaches it is checked by its load (cold.ts) the same way.
  */
 import type { Logger } from 'pino';
-import type { CheckSessionsReply, TaskError } from '../../workers/protocol.js';
+import type { CheckSessionsReply, TaskError } from '../model/protocol.js';
 import type { WorkerClient } from './client.js';
 
 export const CHECK_PAGE_ROWS = 500;

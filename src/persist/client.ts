@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ApplyReply, ReplyOf, Synchronous, Task, TaskError } from '../../workers/protocol.js';
+import type { ApplyReply, ReplyOf, Synchronous, Task, TaskError } from '../model/protocol.js';
 import type { BatchStore } from './queue.js';
 
 export interface WorkerClientOptions {

@@ -9,8 +9,8 @@
  * a loaded (hot) record is ever changed and marked dirty.
  */
 import type { Logger } from 'pino';
-import type { ColdSessionRow, SessionRecord } from '../../workers/protocol.js';
-import { decode } from '../../workers/protocol.js';
+import type { ColdSessionRow, SessionRecord } from '../model/protocol.js';
+import { decode } from '../model/protocol.js';
 import type { WorkerClient } from './client.js';
 
 export type { ColdSessionRow };

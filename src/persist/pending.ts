@@ -12,7 +12,7 @@ import type {
   SessionRecord,
   SettingRecord,
   StatsRecord,
-} from '../../workers/protocol.js';
+} from '../model/protocol.js';
 
 export class PendingChanges {
   private sessions = new Map<string, SessionEntry>();

@@ -28,8 +28,8 @@ import type {
   SettingRecord,
   StatsRecord,
   TaskError,
-} from '../../workers/protocol.js';
-import { encodeBatch } from '../../workers/protocol.js';
+} from '../model/protocol.js';
+import { encodeBatch } from '../model/protocol.js';
 import { PendingChanges } from './pending.js';
 import type { DirtySink } from './sink.js';
 

@@ -5,7 +5,7 @@
  * records are checked in the background once the port is open (check.ts).
  */
 import type { Logger } from 'pino';
-import type { ColdSessionRow, ReloadRestReply, TaskError } from '../../workers/protocol.js';
+import type { ColdSessionRow, ReloadRestReply, TaskError } from '../model/protocol.js';
 import type { WorkerClient } from './client.js';
 import { rowsOfPage } from './cold.js';
 

@@ -14,7 +14,7 @@ import type {
   SessionRecord,
   SettingRecord,
   StatsRecord,
-} from '../../workers/protocol.js';
+} from '../model/protocol.js';
 
 export interface DirtySink {
   /** `level` is passed once, when the session is created. */

@@ -3,7 +3,7 @@
  * system stats (CONTRACT §1.6, §4). Reads never change anything except through the stale sweep,
  * which the contract runs before stats and system stats.
  */
-import type { HighScoreRecord, NoticeRecord } from '../../workers/protocol.js';
+import type { HighScoreRecord, NoticeRecord } from '../model/protocol.js';
 import { type Answer, isoOrNull, ok } from './answer.js';
 import { HIGH_SCORE_LIST_LIMIT, type HotState } from './hot-state.js';
 

@@ -13,7 +13,7 @@ import type {
   SessionRecord,
   SettingRecord,
   StatsRecord,
-} from '../../workers/protocol.js';
+} from '../model/protocol.js';
 import { type ColdSessionRow, isCold } from '../persist/cold.js';
 import type { DirtySink } from '../persist/sink.js';
 import { DeadlineHeap } from './deadlines.js';

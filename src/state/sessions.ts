@@ -4,7 +4,7 @@
  * here are the rules that need the state: lookups, score and remaining counts, counters.
  * Every change marks its entities dirty through `state.sink`, then the answer carries the seq.
  */
-import type { ArtifactRecord, ArtifactStatus, SessionRecord } from '../../workers/protocol.js';
+import type { ArtifactRecord, ArtifactStatus, SessionRecord } from '../model/protocol.js';
 import { generateLevel } from '../game/level.js';
 import { newSeed } from '../game/seed.js';
 import { type Answer, fail, ok, SESSION_NOT_FOUND } from './answer.js';
@@ -82,6 +82,7 @@ export function spawnArtifact(state: HotState, session: SessionRecord, x: number
     id: newArtifactId(session.artifacts.length),
     position: { x, y },
     status: 'inAir',
+    createdAtMs: nowMs,
   };
   session.artifacts.push(artifact);
   session.remainingArtifactCount = remainingOf(session.artifacts);

@@ -11,7 +11,7 @@
  * connections, answers owed per socket, subscriptions per socket. Never applies a rule.
  */
 import type { Logger } from 'pino';
-import type { HighScoreRecord, SessionRecord } from '../../workers/protocol.js';
+import type { HighScoreRecord, SessionRecord } from '../model/protocol.js';
 import type { Dispatcher } from '../api/dispatch.js';
 import type { Config } from '../config.js';
 import { clientKey } from '../http/client-key.js';

@@ -12,7 +12,7 @@
  * timer and the sessions waiting to be published; never changes the state except through the
  * stale sweep that `stats.get` runs, as over HTTP.
  */
-import type { HighScoreRecord, SessionRecord } from '../../workers/protocol.js';
+import type { HighScoreRecord, SessionRecord } from '../model/protocol.js';
 import { complete, type Dispatcher } from '../api/dispatch.js';
 import type { App } from '../http/server.js';
 import { isoOrNull, SESSION_NOT_FOUND } from '../state/answer.js';

@@ -6,7 +6,7 @@
  * it), apply a seq at or below last_seq, or keep anything from one batch to the next.
  */
 import { performance } from 'node:perf_hooks';
-import { decode, packr, type ApplyReply, type ApplyTask, type SessionRow, type WireBatch } from '../protocol.js';
+import { decode, packr, type ApplyReply, type ApplyTask, type SessionRow, type WireBatch } from '../../src/model/protocol.js';
 import { WorkerFailure } from './errors.js';
 import type { Store } from './statements.js';
 

@@ -6,45 +6,15 @@
  * Never: throws, logs, or decides what the main thread does with an error. `retryable` only
  * says whether the same task may succeed later without anyone changing the file or the code.
  */
-import type { ErrorCode, TaskError } from '../protocol.js';
+import type { TaskError } from '../../src/model/protocol.js';
+import { errorCodeOf, messageOf, type Phase, taskError, WorkerFailure } from '../failure.js';
 
-/** An error the worker raises on purpose, already carrying its stable code. */
-export class WorkerFailure extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly retryable = false,
-  ) {
-    super(message);
-    this.name = 'WorkerFailure';
-  }
-}
-
-/** Where the error happened: while opening a file, a busy lock means another process owns it. */
-export type Phase = 'open' | 'run';
-
-export function taskError(code: ErrorCode, message: string, retryable: boolean): TaskError {
-  return { ok: false, code, message, retryable };
-}
-
-/** The error code string of an SqliteError (`SQLITE_FULL`, `SQLITE_IOERR_WRITE`, …) or Node error. */
-export function errorCodeOf(err: unknown): string {
-  if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return '';
-}
+export { WorkerFailure } from '../failure.js';
 
 /** SQLITE_CORRUPT* or SQLITE_NOTADB: the bytes on disk are not a sound database. */
 export function isCorruption(err: unknown): boolean {
   const code = errorCodeOf(err);
   return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }
 
 /**

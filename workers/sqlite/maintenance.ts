@@ -15,7 +15,7 @@ import type {
   CloseReply,
   RetentionReply,
   RetentionTask,
-} from '../protocol.js';
+} from '../../src/model/protocol.js';
 import { WorkerFailure } from './errors.js';
 import type { CheckpointRow, Store } from './statements.js';
 

@@ -21,7 +21,7 @@
  * it is written exactly once and the reload scan never walks over it.
  */
 import type Database from 'better-sqlite3';
-import { decode } from '../protocol.js';
+import { decode } from '../../src/model/protocol.js';
 
 export interface Migration {
   version: number;

@@ -16,8 +16,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Synchronous } from '../protocol.js';
-import { WorkerFailure, isCorruption, errorCodeOf } from './errors.js';
+import type { Synchronous } from '../../src/model/protocol.js';
+import { errorCodeOf } from '../failure.js';
+import { WorkerFailure, isCorruption } from './errors.js';
 import { LATEST_SCHEMA_VERSION, migrate, schemaVersionOf } from './migrations.js';
 import { quarantineFiles } from './quarantine.js';
 import { prepareStatements, type Store } from './statements.js';

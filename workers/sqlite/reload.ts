@@ -29,7 +29,7 @@ import {
   type ReloadSessionsTask,
   type SettingRecord,
   type StatsRecord,
-} from '../protocol.js';
+} from '../../src/model/protocol.js';
 import { WorkerFailure } from './errors.js';
 import { isPlainSessionBlob } from './msgpack-check.js';
 import type { Store } from './statements.js';

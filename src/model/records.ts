@@ -14,6 +14,8 @@ export interface ArtifactRecord {
   id: string;
   position: { x: number; y: number };
   status: ArtifactStatus;
+  /** When it was spawned (a session migrated from schema 4 or older: the session's start). */
+  createdAtMs: number;
 }
 
 /** The mutable part of a session, rewritten on each change. */

@@ -184,6 +184,10 @@ export type ErrorCode =
   | 'IO' // SQLITE_IOERR and friends
   | 'BUSY' // SQLITE_BUSY / SQLITE_LOCKED
   | 'SQLITE' // any other SQLite error
+  | 'UNAVAILABLE' // the database server cannot be reached (connection refused or lost, restarting)
+  | 'TIMEOUT' // a statement ran past its timeout
+  | 'POSTGRES' // any other PostgreSQL error
+  | 'UNSUPPORTED' // the storage driver cannot do this task (e.g. a file backup of PostgreSQL)
   | 'INTERNAL';
 
 export interface TaskError {
