@@ -60,7 +60,7 @@ describe('boundaries of DESIGN.md', () => {
 
   it('imports point one way: http|ws → api → state → persist → workers, and game stays pure', () => {
     const forbidden: Record<string, RegExp> = {
-      'src/game': /^(src\/(?!game)|uWebSockets|better-sqlite3|piscina|node:(?!crypto))/,
+      'src/game': /^(src\/(?!game|model\/records)|uWebSockets|better-sqlite3|piscina|node:(?!crypto))/,
       'src/state': /^src\/(http|ws|api|persist\/(?!sink|cold))/,
       'src/persist': /^src\/(http|ws|api|state|game)/,
       'src/api': /^src\/(http|ws|persist\/(?!sink))/,

@@ -19,7 +19,7 @@ function section(title: string): string {
 
 describe('README lists of codes', () => {
   it('lists exactly the storage error codes of the thread protocol', () => {
-    const protocol = readFileSync(join(ROOT, 'workers', 'protocol.ts'), 'utf8');
+    const protocol = readFileSync(join(ROOT, 'src', 'model', 'protocol.ts'), 'utf8');
     const union = protocol.slice(protocol.indexOf('export type ErrorCode'), protocol.indexOf(';', protocol.indexOf('export type ErrorCode')));
     const inCode = [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]).sort();
     const inReadme = [...section('### Storage error codes').matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
