@@ -2,7 +2,7 @@
 //
 // Role: turn an env-like object into validated settings, or throw one ConfigError listing every
 // problem at once (the variable, its value, what is accepted), so an operator fixes them in one go.
-// Never: read the real environment itself (src/main.ts passes it in, so this stays a pure function),
+// Never: read the real environment itself (src/server/main.ts passes it in, so this stays a pure function),
 // touch the file system, or fall back to a default when a variable is set but wrong. Every knob has a
 // row in README.md, and a test checks that table against CONFIG_ENV_NAMES both ways.
 
@@ -152,7 +152,7 @@ export class ConfigError extends Error {
 }
 
 /**
- * Reads the settings from `env`, and only from it (src/main.ts passes the real environment), and
+ * Reads the settings from `env`, and only from it (src/server/main.ts passes the real environment), and
  * resolves paths against `cwd`. Unset variables take their default; a set but bad value, an unknown
  * VIBEFIXER_* name or a broken cross-field rule is a problem; all are thrown as one ConfigError.
  */

@@ -28,7 +28,7 @@ describe('Dockerfile', () => {
 
   it('starts the built entry point that `npm run build` produces', () => {
     const cmd = /^CMD \["node", "([^"]+)"\]$/m.exec(dockerfile);
-    expect(cmd?.[1]).toBe('dist/src/main.js');
+    expect(cmd?.[1]).toBe('dist/src/server/main.js');
     expect(existsSync(join(ROOT, cmd![1]))).toBe(true);
   });
 });

@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApplyReply, TaskError } from '../src/model/protocol.js';
 import type { BatchStore } from '../src/persist/queue.js';
-import type * as ServerModule from '../src/server.js';
+import type * as ServerModule from '../src/server/boot.js';
 import type * as ConfigModule from '../src/config.js';
-import type * as LogModule from '../src/log.js';
+import type * as LogModule from '../src/server/log.js';
 import { tempDir } from './helpers/child-server.js';
 
-const { startServer } = (await import('../dist/src/server.js' as string)) as typeof ServerModule;
+const { startServer } = (await import('../dist/src/server/boot.js' as string)) as typeof ServerModule;
 const { loadConfig } = (await import('../dist/src/config.js' as string)) as typeof ConfigModule;
-const { createLogger } = (await import('../dist/src/log.js' as string)) as typeof LogModule;
+const { createLogger } = (await import('../dist/src/server/log.js' as string)) as typeof LogModule;
 
 /** The seam: fails the next `n` batches with a retryable disk-full error, then passes through. */
 class RejectingStore implements BatchStore {

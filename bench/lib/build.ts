@@ -19,7 +19,7 @@ export interface Build {
   id: string;
   /** Newest modification time among the frozen files: when dist/ was last compiled. */
   builtAt: string;
-  /** The frozen copy; mirrors the repository layout (root/dist/src/main.js, ...). */
+  /** The frozen copy; mirrors the repository layout (root/dist/src/server/main.js, ...). */
   root: string;
 }
 
@@ -34,7 +34,7 @@ let frozen: Build | null = null;
 export function frozenBuild(): Build {
   if (frozen !== null) return frozen;
   const files = FROZEN_DIRS.flatMap((d) => jsFiles(join(ROOT, d))).sort();
-  if (!files.some((f) => f.endsWith(join('dist', 'src', 'main.js')))) throw new Error('dist/src/main.js is missing: run `npm run build` first');
+  if (!files.some((f) => f.endsWith(join('dist', 'src', 'server', 'main.js')))) throw new Error('dist/src/server/main.js is missing: run `npm run build` first');
   const hash = createHash('sha256');
   let newest = 0;
   for (const f of files) {

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { frozenBuild, ROOT } from './build.js';
 
 /** The server and baselines of the frozen build (build.ts), never the live dist/. */
-export const serverMain = () => join(frozenBuild().root, 'dist', 'src', 'main.js');
+export const serverMain = () => join(frozenBuild().root, 'dist', 'src', 'server', 'main.js');
 export const baselineScript = (name: string) => join(frozenBuild().root, 'dist', 'bench', 'baselines', `${name}.js`);
 
 /**

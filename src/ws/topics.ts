@@ -58,7 +58,7 @@ function sessionView(s: SessionRecord): Record<string, unknown> {
     status: s.status,
     score: s.score,
     remainingArtifacts: s.remainingArtifactCount,
-    artifacts: s.artifacts,
+    artifacts: s.artifacts.map((a) => ({ id: a.id, position: a.position, status: a.status })),
     endedAt: isoOrNull(s.endedAtMs),
     result: s.result,
   };

@@ -11,7 +11,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type LogLine, watchLogLines } from '../../bench/lib/log-lines.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+export const MAIN = join(ROOT, 'dist', 'src', 'server', 'main.js');
 
 export type { LogLine };
 

@@ -8,11 +8,11 @@
  * - pruning of expired rate-limit windows.
  */
 import type { Logger } from 'pino';
-import type { RateLimiter } from './api/rate-limit.js';
-import type { Config } from './config.js';
-import type { WorkerClient } from './persist/client.js';
-import type { WriteBehindQueue } from './persist/queue.js';
-import type { HotState } from './state/hot-state.js';
+import type { RateLimiter } from '../api/rate-limit.js';
+import type { Config } from '../config.js';
+import type { WorkerClient } from '../persist/client.js';
+import type { WriteBehindQueue } from '../persist/queue.js';
+import type { HotState } from '../state/hot-state.js';
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 const RATE_PRUNE_INTERVAL_MS = 60 * 1000;

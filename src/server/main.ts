@@ -4,9 +4,9 @@
  * another process or written by a newer version stops the start-up with exit code 1 and one
  * clear log line.
  */
-import { ConfigError, describeDurability, loadConfigFromProcess } from './config.js';
+import { ConfigError, describeDurability, loadConfigFromProcess } from '../config.js';
 import { createLogger } from './log.js';
-import { startServer, StartupError } from './server.js';
+import { startServer, StartupError } from './boot.js';
 
 async function main(): Promise<void> {
   let config;
