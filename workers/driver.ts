@@ -15,51 +15,17 @@
  *   retry can help; the handler turns them into TaskError data for the main thread.
  * - No timers, no state beyond the connection(s) and prepared statements.
  */
+import type { ColdSessionRow } from '../src/model/records.js';
 import type {
-  ColdSessionRow,
-  HighScoreRecord,
-  NoticeRecord,
-  SettingRecord,
-  StatsRecord,
-} from '../src/model/records.js';
-import type { ArtifactRow, SessionRow, WireBatch } from '../src/model/rows.js';
+  ApplyResult,
+  CheckpointResult,
+  LoadedSessions,
+  RetentionResult,
+  StoredRest,
+  WireBatch,
+} from '../src/model/rows.js';
 
-export interface ApplyResult {
-  /** false when this seq (or a later one) was already applied: replay is a no-op. */
-  applied: boolean;
-  /** Rows written (upserted, deleted or counted). */
-  rows: number;
-}
-
-/** An active session as stored: its header and its artifact rows (for the first use after a restart). */
-export type StoredSession = [header: SessionRow, artifacts: ArtifactRow[]];
-
-export interface LoadedSessions {
-  sessions: StoredSession[];
-  /** Ids with no active session row. */
-  missingIds: string[];
-}
-
-/** Everything but the sessions, read once at start-up. */
-export interface StoredRest {
-  stats: StatsRecord | null;
-  /** Newest first (created_at DESC, id DESC), at most the limit asked for. */
-  highScores: HighScoreRecord[];
-  maxHighScoreId: number;
-  notices: NoticeRecord[];
-  settings: SettingRecord[];
-}
-
-export interface RetentionResult {
-  deletedSessions: number;
-  deletedHighScores: number;
-}
-
-export interface CheckpointResult {
-  busy: number;
-  logFrames: number;
-  checkpointedFrames: number;
-}
+export type { ApplyResult, CheckpointResult, LoadedSessions, RetentionResult, StoredRest, StoredSession } from '../src/model/rows.js';
 
 export interface StorageDriver {
   /** 'sqlite' or 'postgres', for logs and errors. */

@@ -12,18 +12,12 @@
  *   so they decode with any msgpack decoder after any upgrade.
  */
 import { Packr } from 'msgpackr';
-import type {
-  Batch,
-  HighScoreRecord,
-  NoticeRecord,
-  SessionEntry,
-  SessionRow,
-  SettingRecord,
-  StatsRecord,
-  WireBatch,
-} from './records.js';
+import type { ColdSessionRow } from './records.js';
+import type { WireBatch } from './rows.js';
+import type { CheckpointResult, LoadedSessions, StoredRest } from './rows.js';
 
 export type * from './records.js';
+export type * from './rows.js';
 
 /** Plain msgpack: maps stay maps, no record extension, no shared structures. */
 export const packr = new Packr({ useRecords: false, mapsAsObjects: true });
@@ -44,29 +38,9 @@ export function decode<T>(bytes: ArrayBuffer | Uint8Array): T {
 }
 
 
-// ---------------------------------------------------------------------------------------------
-// Batch encoding: each session's record is encoded once, here, on the main thread.
-// ---------------------------------------------------------------------------------------------
-
-function sessionRow(entry: SessionEntry): SessionRow {
-  const s = entry.session;
-  const row: SessionRow = {
-    id: s.id,
-    status: s.status,
-    startedAtMs: s.startedAtMs,
-    endedAtMs: s.endedAtMs,
-    result: s.result,
-    durationSeconds: s.durationSeconds,
-    data: new Uint8Array(packr.pack(s)), // a copy: pack() returns a view into a reused buffer
-  };
-  if (entry.level) row.level = new Uint8Array(packr.pack(entry.level));
-  return row;
-}
-
-/** The bytes of a batch: each session encoded on its own (see SessionRow), then the whole. */
-export function encodeBatch(batch: Batch): ArrayBuffer {
-  const wire: WireBatch = { ...batch, sessions: batch.sessions.map(sessionRow) };
-  return encode(wire);
+/** The bytes of a batch: typed rows (rows.ts), packed once, exact size, to be moved. */
+export function encodeBatch(batch: WireBatch): ArrayBuffer {
+  return encode(batch);
 }
 
 // ---------------------------------------------------------------------------------------------

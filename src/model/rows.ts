@@ -18,6 +18,7 @@ import type {
   NoticeRecord,
   SessionRecord,
   SettingRecord,
+  StatsRecord,
 } from './records.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -202,4 +203,45 @@ export function emptyStatsDelta(): StatsDelta {
     latestCompletedAtMs: null,
     latestActivityAtMs: null,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a storage driver's reads and writes return (workers/driver.ts), as they cross the thread.
+// ---------------------------------------------------------------------------------------------
+
+export interface ApplyResult {
+  /** false when this seq (or a later one) was already applied: replay is a no-op. */
+  applied: boolean;
+  /** Rows written (upserted, deleted or counted). */
+  rows: number;
+}
+
+/** An active session as stored: its header and its artifact rows (for its first use after a restart). */
+export type StoredSession = [header: SessionRow, artifacts: ArtifactRow[]];
+
+export interface LoadedSessions {
+  sessions: StoredSession[];
+  /** Ids with no active session row. */
+  missingIds: string[];
+}
+
+/** Everything but the sessions, read once at start-up. */
+export interface StoredRest {
+  stats: StatsRecord;
+  /** Newest first (created_at DESC, id DESC), at most the limit asked for. */
+  highScores: HighScoreRecord[];
+  maxHighScoreId: number;
+  notices: NoticeRecord[];
+  settings: SettingRecord[];
+}
+
+export interface RetentionResult {
+  deletedSessions: number;
+  deletedHighScores: number;
+}
+
+export interface CheckpointResult {
+  busy: number;
+  logFrames: number;
+  checkpointedFrames: number;
 }
