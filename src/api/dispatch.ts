@@ -9,11 +9,11 @@
  * order and their error strings live here once.
  */
 import type { Logger } from 'pino';
-import type { SessionRecord } from '../model/protocol.js';
-import { type Answer, fail } from '../state/answer.js';
+import type { SessionRecord } from '../model/records.js';
+import { type Answer, fail, SESSION_NOT_FOUND } from '../state/answer.js';
 import type { ProcessInfo } from '../state/catalog.js';
 import type { HotState } from '../state/hot-state.js';
-import { type CommandContext, COMMANDS, findSession, type Op, runCommand } from './commands.js';
+import { type CommandContext, COMMANDS, type Op, runCommand } from './commands.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export const RATE_LIMITED = 'Rate limit exceeded';
@@ -36,11 +36,6 @@ export interface Dispatcher {
   ack: 'durable' | 'memory';
   isShuttingDown(): boolean;
   now(): number;
-  /**
-   * Loads a cold session (reloaded at start-up, not used since) into the state, then calls
-   * `then(true)`; `then(false)` when storage could not be read.
-   */
-  warm(sessionId: string, then: (loaded: boolean) => void): void;
   /** Counts refused writes (metrics). */
   onRefused?(reason: 'rate' | 'queue' | 'shutdown'): void;
   /**
@@ -51,8 +46,11 @@ export interface Dispatcher {
   log?: Pick<Logger, 'debug' | 'warn'>;
 }
 
-/** Phase 1, before any body is read: the rate limit and, for session commands, the lookup. */
-export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: string): SessionRecord | null | Answer {
+/**
+ * Phase 1, before any body is read: the rate limit and, for session commands, whether the
+ * session exists. Returns the answer that ends the request here, or null to read the body.
+ */
+export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: string): Answer | null {
   if (COMMANDS[op].write) {
     const decision = d.limiter.take(clientKey, d.now());
     if (!decision.allowed) {
@@ -61,14 +59,14 @@ export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: stri
       return fail(429, RATE_LIMITED, decision.retryAfterS);
     }
   }
-  // A cold session exists; it is loaded in phase 2, before its rule runs.
-  if (sessionId !== undefined && COMMANDS[op].session && d.state.isCold(sessionId)) return null;
-  return findSession(context(d), op, sessionId);
+  if (COMMANDS[op].session && !d.state.sessions.has(sessionId ?? '')) return fail(404, SESSION_NOT_FOUND);
+  return null;
 }
 
 /**
- * Phase 2, with the body: refuses writes that cannot be queued (nothing changes then), runs the
- * rule, and calls `reply` once — at once, or after the commit in durable mode.
+ * Phase 2, with the body: refuses writes that cannot be queued (nothing changes then), finds the
+ * session (loading it when it was not used since start-up), runs the rule, and calls `reply`
+ * once — at once, or after the commit in durable mode.
  */
 export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, body: unknown, reply: (a: Answer) => void): void {
   if (COMMANDS[op].write) {
@@ -81,23 +79,20 @@ export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, b
       return reply(fail(503, QUEUE_FULL, 1));
     }
   }
-  if (sessionId !== undefined && COMMANDS[op].session && d.state.isCold(sessionId)) {
-    // Load it, then take this same path again (warm always leaves it warm or gone).
-    d.warm(sessionId, (loaded) => (loaded ? complete(d, op, sessionId, body, reply) : reply(fail(503, NOT_LOADED, 1))));
-    return;
-  }
-  const ctx = context(d);
-  // The session may have ended while the body was arriving: look it up again.
-  const session = findSession(ctx, op, sessionId);
-  if (session !== null && !isSession(session)) return reply(session);
-  const answer = runCommand(ctx, op, session, body);
+  if (!COMMANDS[op].session) return run(d, op, null, body, reply);
+  // The session may have ended while the body was arriving: it is looked up now.
+  d.state.sessions.use(sessionId ?? '', (use) => {
+    if (use === 'missing') reply(fail(404, SESSION_NOT_FOUND));
+    else if (use === 'unavailable') reply(fail(503, NOT_LOADED, 1));
+    else run(d, op, use, body, reply);
+  });
+}
+
+function run(d: Dispatcher, op: Op, session: SessionRecord | null, body: unknown, reply: (a: Answer) => void): void {
+  const answer = runCommand(context(d), op, session, body);
   if (d.log) logOutcome(d.log, op, answer);
   if (answer.seq === null || d.ack === 'memory') return reply(answer);
   d.queue.whenDurable(answer.seq, (error) => reply(error === null ? answer : fail(503, NOT_DURABLE, 1)));
-}
-
-export function isSession(value: SessionRecord | Answer | null): value is SessionRecord {
-  return value !== null && !('status' in value && 'body' in value);
 }
 
 function logOutcome(log: Pick<Logger, 'debug'>, op: Op, answer: Answer): void {

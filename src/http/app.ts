@@ -5,7 +5,7 @@
  * Answers written after an await are corked. No game rule and no SQL lives here.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { admit, complete, type Dispatcher, isSession } from '../api/dispatch.js';
+import { admit, complete, type Dispatcher } from '../api/dispatch.js';
 import type { Op } from '../api/commands.js';
 import type { Answer } from '../state/answer.js';
 import { readJsonBody } from './body.js';
@@ -56,8 +56,8 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
       if (!pending.aborted) res.cork(() => writeAnswer(res, answer));
     };
     try {
-      const admitted = admit(d, op, key, sessionId);
-      if (admitted !== null && !isSession(admitted)) return reply(admitted);
+      const refused = admit(d, op, key, sessionId);
+      if (refused !== null) return reply(refused);
       if (method === 'get') return complete(d, op, sessionId, null, reply);
       readJsonBody(res, (body) => {
         if (body.kind === 'tooLarge') return reply({ status: 413, body: { error: 'Payload too large' }, seq: null });

@@ -172,9 +172,11 @@ export function settingOfRow(r: SettingRow): SettingRecord {
 export function sessionOfRows(h: SessionRow, artifacts: readonly ArtifactRow[]): SessionRecord {
   const list: ArtifactRecord[] = new Array(artifacts.length);
   const sorted = artifacts.length > 1 ? [...artifacts].sort((a, b) => a[1] - b[1]) : artifacts;
+  let groundCount = 0;
   for (let i = 0; i < sorted.length; i++) {
     const a = sorted[i];
     list[i] = { id: a[2], position: { x: a[3], y: a[4] }, status: a[5], createdAtMs: a[6] };
+    if (a[5] === 'ground') groundCount += 1;
   }
   return {
     id: h[0],
@@ -185,6 +187,7 @@ export function sessionOfRows(h: SessionRow, artifacts: readonly ArtifactRow[]):
     playerSpeedPercent: h[5],
     score: h[6],
     remainingArtifactCount: h[7],
+    groundCount,
     artifacts: list,
     endedAtMs: h[9],
     endReason: h[10],

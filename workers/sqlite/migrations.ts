@@ -7,21 +7,12 @@
  * its transaction, or open a file whose version is newer than `LATEST_SCHEMA_VERSION`
  * (open.ts refuses those before calling `migrate`).
  *
- * Schema (times are epoch ms integers; `data` columns hold plain msgpack, see protocol.ts):
- *   meta(key, value)                 'last_seq' (last applied batch), 'max_high_score_id'
- *   sessions(id, status, started_at, ended_at, result, duration_seconds, data)   mutable part
- *   session_levels(id, data)         immutable part (terrain, trash can), written once
- *   stats(id = 1, data)
- *   high_scores(id, created_at, data)   id assigned by the main thread
- *   notices(id, valid_from, valid_to, data)
- *   settings(key, data)
- *
- * Why levels have their own table: an UPDATE rewrites the whole row including overflow pages,
- * so a level kept in `sessions` would be rewritten with every score change; in its own table
- * it is written exactly once and the reload scan never walks over it.
+ * Schema 1–4 stored each entity as one msgpack document (a BLOB). Schema 5 (typed-rows.ts) keeps
+ * what a change touches as its own row with typed columns; migration 5 converts every document.
  */
 import type Database from 'better-sqlite3';
 import { decode } from '../../src/model/protocol.js';
+import { toTypedRows } from './typed-rows.js';
 
 export interface Migration {
   version: number;
@@ -115,6 +106,11 @@ export const MIGRATIONS: readonly Migration[] = [
         DROP INDEX sessions_active;
       `);
     },
+  },
+  {
+    version: 5,
+    description: 'typed rows: session headers, one row per artifact, levels, counter columns (documents converted)',
+    up: toTypedRows,
   },
 ];
 
