@@ -1,5 +1,6 @@
 /**
- * The session loader (the state's port, src/state/session-store.ts): reads the stored rows of
+ * The session loader (it implements the state's port SessionLoader of src/state/session-store.ts
+ * structurally; persistence never imports the state): reads the stored rows of
  * sessions that were reloaded at start-up and are used for the first time. Every id asked for in
  * one turn of the event loop goes to the worker in one task.
  *
@@ -9,10 +10,13 @@
  */
 import type { Logger } from 'pino';
 import { sessionOfRows } from '../model/rows.js';
-import type { LoadResult, SessionLoader } from '../state/session-store.js';
+import type { SessionRecord } from '../model/records.js';
 import type { WorkerClient } from './client.js';
 
-export class WorkerSessionLoader implements SessionLoader {
+/** What a load found: the session, null (no such active session), or a failure. */
+export type LoadResult = { ok: true; session: SessionRecord | null } | { ok: false };
+
+export class WorkerSessionLoader {
   private waiting = new Map<string, (result: LoadResult) => void>();
   private scheduled = false;
 

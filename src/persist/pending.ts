@@ -16,7 +16,9 @@ import {
   type UpsertTable,
   type WireBatch,
 } from '../model/rows.js';
-import type { RowKey } from '../state/changes.js';
+
+/** A row's coalescing key within its table (its primary key): the state's change port uses the same. */
+type RowKey = string | number;
 
 export class PendingChanges {
   private readonly upserts = new Map<UpsertTable, Map<RowKey, unknown>>();

@@ -24,7 +24,6 @@
 import type { ApplyReply, TaskError, WireBatch } from '../model/protocol.js';
 import { encodeBatch } from '../model/protocol.js';
 import type { DeleteKeys, DeleteTable, StatsDelta, UpsertRows, UpsertTable } from '../model/rows.js';
-import type { ChangeSink, RowKey } from '../state/changes.js';
 import { PendingChanges } from './pending.js';
 
 /** The worker seam: the real one is the piscina client; tests inject failures here. */
@@ -74,7 +73,11 @@ interface Sealed {
 
 const RETRY_BASE_MS = 50;
 
-export class WriteBehindQueue implements ChangeSink {
+/**
+ * Implements the state's change port (src/state/changes.ts) structurally: persistence never
+ * imports the state, the composition root hands the queue to it.
+ */
+export class WriteBehindQueue {
   private open: PendingChanges;
   /** Cut, in seq order, waiting for the batch in flight to commit. */
   private readonly sealed: Sealed[] = [];
@@ -107,7 +110,7 @@ export class WriteBehindQueue implements ChangeSink {
 
   // --- ChangeSink: called by src/state right after each change --------------------------------
 
-  upsert<T extends UpsertTable>(table: T, key: RowKey, row: UpsertRows[T]): number {
+  upsert<T extends UpsertTable>(table: T, key: string | number, row: UpsertRows[T]): number {
     const before = this.open.count;
     this.open.upsert(table, key, row, this.now());
     return this.gathered(before);
