@@ -50,7 +50,8 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
   /** A command route: GETs run at once, POSTs read their body first. */
   const command = (op: Op, method: 'get' | 'post', withSession: boolean) => (res: HttpResponse, req: HttpRequest) => {
     const sessionId = withSession ? req.getParameter(0) : undefined;
-    const key = method === 'post' ? clientKey(res, req, deps.trustProxy) : '';
+    // The client's address is read only when the limiter will use it (not for reads, not when off).
+    const key = method === 'post' && d.limiter.enabled ? clientKey(res, req, deps.trustProxy) : '';
     const pending = watch(res);
     const reply = (answer: Answer) => {
       if (!pending.aborted) res.cork(() => writeAnswer(res, answer));
