@@ -70,6 +70,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     sessionsActive: () => state?.sessions.size ?? 0,
     wsConnections: () => ws?.connections ?? 0,
     wsBufferedBytes: () => ws?.bufferedBytes() ?? 0,
+    sessionsDropped: () => state?.sessions.dropped ?? 0,
   });
   const queue = createQueue(opts.wrapStore ? opts.wrapStore(client) : client, config, opened.lastSeq, metrics, log, {
     onCommitted: (seq) => ws?.persisted(seq),
