@@ -178,7 +178,9 @@ export function toTypedRows(db: Database.Database): void {
         );
         artifacts.forEach((a, idx) => {
           const position = obj(a.position);
-          insertArtifact.run(id, idx, String(a.id), num(position.x, 0), num(position.y, 0), a.status, startedAt, endedAt ?? startedAt);
+          // Documents written since artifacts carried their spawn time keep it; older ones take the start.
+          const createdAt = num(a.createdAtMs, startedAt);
+          insertArtifact.run(id, idx, String(a.id), num(position.x, 0), num(position.y, 0), a.status, createdAt, Math.max(createdAt, endedAt ?? startedAt));
         });
       })();
     },
