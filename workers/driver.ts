@@ -67,4 +67,6 @@ export interface OpenedDriver {
   /** SQLite only: where a corrupt file was moved, or null. */
   quarantinedTo: string | null;
   quarantineReason: string | null;
+  /** A full integrity check ran at open (SQLite: after an unclean shutdown). */
+  integrityChecked: boolean;
 }

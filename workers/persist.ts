@@ -129,6 +129,7 @@ async function openTask(task: OpenTask): Promise<OpenReply> {
     location: driver.location,
     quarantinedTo: opened.quarantinedTo,
     quarantineReason: opened.quarantineReason,
+    integrityChecked: opened.integrityChecked,
     created: opened.created,
     schemaVersion: opened.schemaVersion,
     migratedFrom: opened.migratedFrom,

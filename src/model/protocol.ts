@@ -167,6 +167,8 @@ export interface OpenReply {
   /** Where a corrupt file was moved (SQLite), or null. */
   quarantinedTo: string | null;
   quarantineReason: string | null;
+  /** A full integrity check ran (SQLite runs quick_check only after an unclean shutdown). */
+  integrityChecked: boolean;
   created: boolean;
   schemaVersion: number;
   migratedFrom: number;

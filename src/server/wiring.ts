@@ -41,7 +41,7 @@ export async function openDatabase(client: WorkerClient, config: Config, log: Lo
     );
   }
   log.info(
-    { event: 'database_open', driver: reply.driver, location: reply.location, created: reply.created, schemaVersion: reply.schemaVersion, migratedFrom: reply.migratedFrom, lastSeq: reply.lastSeq },
+    { event: 'database_open', driver: reply.driver, location: reply.location, created: reply.created, integrityChecked: reply.integrityChecked, schemaVersion: reply.schemaVersion, migratedFrom: reply.migratedFrom, lastSeq: reply.lastSeq },
     'database open',
   );
   return reply;

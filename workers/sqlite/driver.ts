@@ -77,5 +77,6 @@ export async function openSqlite(options: SqliteOptions, reopen: boolean): Promi
     migratedFrom: opened.migratedFrom,
     quarantinedTo: opened.quarantinedTo,
     quarantineReason: opened.quarantineReason,
+    integrityChecked: opened.checked,
   };
 }

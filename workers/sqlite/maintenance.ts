@@ -99,6 +99,8 @@ export function backup(store: Store, dest: string): { totalPages: number } {
 /** TRUNCATE checkpoint (the -wal file ends empty), then release the file and its lock. */
 export function close(store: Store): void {
   try {
+    // The next start may skip quick_check (open.ts): this run ends with a consistent file.
+    store.st.setMeta.run(1, 'clean_close');
     store.st.checkpointTruncate.get();
   } finally {
     // Even when the checkpoint fails the lock is released; SQLite retries it on close.
