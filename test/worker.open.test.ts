@@ -172,7 +172,7 @@ describe('persistence worker: open', () => {
     expect(fs.readFileSync(path.join(dir, 'not-a-folder'), 'utf8')).toBe('x');
   });
 
-  it.skipIf(process.getuid?.() === 0)('returns an error and quarantines nothing when permission is denied', () => {
+  it.skipIf(process.getuid?.() === 0)('returns an error and quarantines nothing when permission is denied', async () => {
     const dbPath = tempDbPath();
     ok(await handle(openTask(dbPath)), 'open');
     await closeWorker();
