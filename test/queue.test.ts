@@ -152,7 +152,11 @@ describe('write-behind queue', () => {
     save(q, session('first'));
     q.whenDurable(q.pendingSeq, () => {});
     await until(() => store.calls.length === 1);
-    for (let i = 0; i < 35; i++) save(q, session(`s${i}`));
+    // Each change in its own task, as requests arrive (a full batch is sealed after the change that filled it).
+    for (let i = 0; i < 35; i++) {
+      save(q, session(`s${i}`));
+      await Promise.resolve();
+    }
     expect(q.depth).toBe(36);
     // Four more batches were sealed while the first was in flight: 10 + 10 + 10 + 5 rows.
     q.whenDurable(q.pendingSeq, () => {});
@@ -165,6 +169,18 @@ describe('write-behind queue', () => {
     expect(store.calls.map((c) => c.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(store.calls.flatMap((c) => idsOf(c.batch))).toEqual(['first', ...Array.from({ length: 35 }, (_, i) => `s${i}`)]);
     expect(store.maxInFlight).toBe(1);
+  });
+
+  it('never splits the rows of one change across two batches, even when the batch fills up in the middle of it', async () => {
+    const store = new ScriptedStore();
+    const q = new WriteBehindQueue(store, options({ flushIntervalMs: 60_000, flushMaxBatch: 2 }));
+    save(q, session('x'));
+    // One change: the end of a session writes its header and moves the counters.
+    const seqs = [save(q, session('ended')), q.count({ endedCount: 1 })];
+    expect(seqs[0]).toBe(seqs[1]);
+    await until(() => store.calls.length === 1);
+    expect(idsOf(store.calls[0].batch)).toEqual(['x', 'ended']);
+    expect(store.calls[0].batch.stats?.endedCount).toBe(1);
   });
 
   it('retries exactly the rows it cut: a later change of the same key goes in the next batch', async () => {

@@ -15,7 +15,8 @@
  * - unbounded growth: past `maxPending` uncommitted entities `accepting()` is false and the
  *   transports refuse writes (503) before changing anything;
  * - a long stall: a batch is sealed as soon as it holds `flushMaxBatch` entities (even while
- *   another is in flight), so sealing and encoding one batch is bounded work.
+ *   another is in flight), so sealing and encoding one batch is bounded work;
+ * - half a change in a batch: sealing waits for the running command to finish (a microtask).
  *
  * Seal triggers: the flush interval (armed when the first change arrives), the batch size, and —
  * for held (durable) answers — the worker being idle (group commit: while one batch commits, the
@@ -92,6 +93,8 @@ export class WriteBehindQueue {
   private flushScheduled = false;
   /** A flush trigger fired while a batch was in flight: seal as soon as it is acknowledged. */
   private flushDue = false;
+  /** A full batch is sealed once the code that is running now has finished (see gathered). */
+  private sealQueued = false;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
   private lastCommitAtMs: number | null = null;
@@ -212,12 +215,24 @@ export class WriteBehindQueue {
   private gathered(countBefore: number): number {
     const seq = this.open.seq;
     if (this.open.count > countBefore) {
-      if (this.open.count >= this.opts.flushMaxBatch) {
-        this.seal();
-        this.sendNext();
-      } else this.armInterval();
+      // A full batch is sealed in a microtask, after the command that is running has handed on
+      // all its rows: the rows of one change (a session's header and the counters it moved)
+      // always share one batch, so a crash can never keep half of a change.
+      if (this.open.count >= this.opts.flushMaxBatch) this.queueSeal();
+      else this.armInterval();
     }
     return seq;
+  }
+
+  private queueSeal(): void {
+    if (this.sealQueued) return;
+    this.sealQueued = true;
+    queueMicrotask(() => {
+      this.sealQueued = false;
+      if (this.open.count < this.opts.flushMaxBatch) return;
+      this.seal();
+      this.sendNext();
+    });
   }
 
   private armInterval(): void {
