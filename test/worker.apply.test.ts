@@ -99,7 +99,8 @@ describe('persistence worker: apply and reload', () => {
     ok(await handle(openTask(dbPath)), 'open');
     ok(await handle(applyTask(batch(1, { sessions: [{ session: session('s'), level: level('first') }] }))), 'apply');
     ok(await handle(applyTask(batch(2, { sessions: [{ session: session('s', { score: 5 }) }] }))), 'apply');
-    ok(await handle(applyTask(batch(3, { sessions: [{ session: session('s', { score: 6 }), level: level('other') }] }))), 'apply');
+    const again = ok(await handle(applyTask(batch(3, { sessions: [{ session: session('s', { score: 6 }), level: level('other') }] }))), 'apply');
+    expect(again.rows).toBe(1 + 2); // the header and its 2 artifacts; the second level writes nothing
     const first = level('first');
     expect(await readRows(dbPath, 'SELECT * FROM session_levels')).toEqual([
       {
@@ -175,6 +176,15 @@ describe('persistence worker: apply and reload', () => {
     const noUpserts = { seq: 5, deletes: {}, stats: null } as unknown as WireBatch;
     expect(failed(await handle(applyTask(noUpserts)))).toMatchObject({ code: 'BAD_BATCH', retryable: false });
     expect(failed(await handle({ ...applyTask(batch(6)), seq: 0 }))).toMatchObject({ code: 'BAD_BATCH', retryable: false });
+    // A row that is not its table's tuple, or a list hidden behind a delete list of the same table name.
+    const shortRow = batch(7, { sessions: [{ session: session('s') }] });
+    shortRow.upserts.sessions![0].pop();
+    expect(failed(await handle(applyTask(shortRow)))).toMatchObject({ code: 'BAD_BATCH', retryable: false });
+    const hidden = { ...batch(8, { deleteHighScores: [1] }), upserts: { highScores: 'nope' } } as unknown as WireBatch;
+    expect(failed(await handle(applyTask(hidden)))).toMatchObject({ code: 'BAD_BATCH', retryable: false });
+    const unknownTable = { ...batch(9), upserts: { players: [[1]] } } as unknown as WireBatch;
+    expect(failed(await handle(applyTask(unknownTable)))).toMatchObject({ code: 'BAD_BATCH', retryable: false });
+    expect(failed(await handle(applyTask({ ...batch(10), stats: 5 } as unknown as WireBatch)))).toMatchObject({ code: 'BAD_BATCH' });
     await closeWorker();
     expect(ok(await handle(openTask(dbPath)), 'open').lastSeq).toBe(0);
   });

@@ -20,12 +20,19 @@ import type {
   ApplyResult,
   CheckpointResult,
   LoadedSessions,
+  RestQuery,
   RetentionResult,
   StoredRest,
   WireBatch,
 } from '../src/model/rows.js';
 
-export type { ApplyResult, CheckpointResult, LoadedSessions, RetentionResult, StoredRest, StoredSession } from '../src/model/rows.js';
+export interface RetentionCutoffs {
+  sessionsBeforeMs: number | null;
+  highScoresBeforeMs: number | null;
+  idempotencyBeforeMs: number;
+}
+
+export type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, StoredSession } from '../src/model/rows.js';
 
 export interface StorageDriver {
   /** 'sqlite' or 'postgres', for logs and errors. */
@@ -40,15 +47,16 @@ export interface StorageDriver {
   /** Active sessions ordered by id, after `after` (null: from the start), at most `limit`. */
   activeSessionsPage(after: string | null, limit: number): Promise<ColdSessionRow[]>;
   loadSessions(ids: readonly string[]): Promise<LoadedSessions>;
-  rest(highScoreLimit: number): Promise<StoredRest>;
+  rest(query: RestQuery): Promise<StoredRest>;
   /** Sessions whose started_at is in [fromMs, toMs). */
   countStarted(fromMs: number, toMs: number): Promise<number>;
 
   /**
-   * Deletes ended sessions (with their artifacts and level) ended before `sessionsBeforeMs`, and
-   * high scores created before `highScoresBeforeMs`; null keeps them. In short chunks.
+   * Deletes ended sessions (with their artifacts and level) ended before `sessionsBeforeMs`, high
+   * scores created before `highScoresBeforeMs` (null keeps them), and idempotency keys created
+   * before `idempotencyBeforeMs`. In short chunks.
    */
-  retention(sessionsBeforeMs: number | null, highScoresBeforeMs: number | null): Promise<RetentionResult>;
+  retention(cutoffs: RetentionCutoffs): Promise<RetentionResult>;
   /** SQLite: a WAL checkpoint. A driver with nothing to do answers zeros. */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult>;
   /** An online copy of the committed state into `destPath`; a driver that cannot refuses (UNSUPPORTED). */

@@ -29,7 +29,7 @@ import {
   type TaskError,
   type WireBatch,
 } from '../src/model/protocol.js';
-import type { OpenedDriver, StorageDriver } from './driver.js';
+import type { OpenedDriver, RetentionCutoffs, StorageDriver } from './driver.js';
 import { type Phase, WorkerFailure } from './failure.js';
 import { checkBatch } from './sqlite/apply.js';
 import { openSqlite, SqliteDriver } from './sqlite/driver.js';
@@ -92,14 +92,13 @@ async function dispatch(task: Task): Promise<Reply> {
     case 'loadSessions':
       return { ok: true, kind: 'loadSessions', ...(await (await need()).loadSessions(task.ids)) };
     case 'reloadRest':
-      return { ok: true, kind: 'reloadRest', ...(await (await need()).rest(task.highScoreLimit)) };
+      return { ok: true, kind: 'reloadRest', ...(await (await need()).rest(task)) };
     case 'countStarted':
       return { ok: true, kind: 'countStarted', count: await (await need()).countStarted(task.fromMs, task.toMs) };
     case 'checkpoint':
       return { ok: true, kind: 'checkpoint', ...(await (await need()).checkpoint(task.mode)) };
     case 'retention': {
-      const [sessions, highScores] = retentionCutoffs(task);
-      return { ok: true, kind: 'retention', ...(await (await need()).retention(sessions, highScores)) };
+      return { ok: true, kind: 'retention', ...(await (await need()).retention(retentionCutoffs(task))) };
     }
     case 'backup':
       return { ok: true, kind: 'backup', destPath: task.destPath, ...(await (await need()).backup(task.destPath)) };
@@ -183,7 +182,7 @@ function decodeBatch(bytes: ArrayBuffer, seq: number): WireBatch {
 }
 
 /** Days → cutoff instants; 0 days keeps forever (null). */
-function retentionCutoffs(task: RetentionTask): [number | null, number | null] {
+function retentionCutoffs(task: RetentionTask): RetentionCutoffs {
   if (!Number.isFinite(task.nowMs)) throw new WorkerFailure('INTERNAL', `retention: nowMs must be a number, got ${task.nowMs}`);
   const cutoff = (days: number, name: string): number | null => {
     if (!Number.isFinite(days) || days < 0) {
@@ -191,7 +190,14 @@ function retentionCutoffs(task: RetentionTask): [number | null, number | null] {
     }
     return days === 0 ? null : task.nowMs - days * MS_PER_DAY;
   };
-  return [cutoff(task.sessionRetentionDays, 'sessionRetentionDays'), cutoff(task.highScoreRetentionDays, 'highScoreRetentionDays')];
+  if (!Number.isFinite(task.idempotencyWindowMs) || task.idempotencyWindowMs < 0) {
+    throw new WorkerFailure('INTERNAL', `retention: idempotencyWindowMs must be a number >= 0, got ${task.idempotencyWindowMs}`);
+  }
+  return {
+    sessionsBeforeMs: cutoff(task.sessionRetentionDays, 'sessionRetentionDays'),
+    highScoresBeforeMs: cutoff(task.highScoreRetentionDays, 'highScoreRetentionDays'),
+    idempotencyBeforeMs: task.nowMs - task.idempotencyWindowMs,
+  };
 }
 
 /** Each driver maps its own library's errors onto the stable codes. */

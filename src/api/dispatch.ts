@@ -8,6 +8,7 @@
  * HTTP and WebSocket differ only in how they get the body and write the answer; the checks, their
  * order and their error strings live here once.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SessionRecord } from '../model/records.js';
 import { type Answer, fail, SESSION_NOT_FOUND } from '../state/answer.js';
@@ -21,6 +22,37 @@ export const QUEUE_FULL = 'Server busy: too many unsaved changes, retry later';
 export const SHUTTING_DOWN = 'Server is shutting down';
 export const NOT_DURABLE = 'Change not saved in time: storage unavailable, retry later';
 export const NOT_LOADED = 'Session could not be loaded: storage unavailable, retry later';
+export const INVALID_IDEMPOTENCY_KEY = 'Invalid Idempotency-Key';
+export const IDEMPOTENCY_KEY_REUSED = 'Idempotency-Key was already used with a different request';
+
+/** A write's idempotency key, scoped to the client that sent it. */
+export interface RetryKey {
+  client: string;
+  key: string;
+}
+
+/** 1–255 visible ASCII characters (a UUID, a ULID, a counter…). */
+const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
+
+/** The key as sent (undefined: none), or the 400 answer for a malformed one. */
+export function readRetryKey(raw: unknown, client: string): RetryKey | undefined | Answer {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw !== 'string' || !KEY_SHAPE.test(raw)) return fail(400, INVALID_IDEMPOTENCY_KEY);
+  return { client, key: raw };
+}
+
+/** What makes two requests "the same": the op, the session and the body (transport fields left out). */
+function fingerprintOf(op: Op, sessionId: string | undefined, body: unknown): string {
+  let canonical = body;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    const fields = body as Record<string, unknown>;
+    canonical = Object.keys(fields)
+      .filter((k) => k !== 'id' && k !== 'op' && k !== 'sessionId' && k !== 'idempotencyKey')
+      .sort()
+      .map((k) => [k, fields[k]]);
+  }
+  return createHash('sha256').update(`${op}\u0000${sessionId ?? ''}\u0000${JSON.stringify(canonical) ?? ''}`).digest('base64url').slice(0, 22);
+}
 
 /** What dispatch needs of the persistence queue (a subset of WriteBehindQueue). */
 export interface DurabilityGate {
@@ -68,7 +100,25 @@ export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: stri
  * session (loading it when it was not used since start-up), runs the rule, and calls `reply`
  * once — at once, or after the commit in durable mode.
  */
-export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, body: unknown, reply: (a: Answer) => void): void {
+export function complete(
+  d: Dispatcher,
+  op: Op,
+  sessionId: string | undefined,
+  body: unknown,
+  reply: (a: Answer) => void,
+  retry?: RetryKey,
+): void {
+  let remember: Remember | undefined;
+  if (retry !== undefined && COMMANDS[op].write) {
+    const fingerprint = fingerprintOf(op, sessionId, body);
+    const seen = d.state.idempotency.find(retry.client, retry.key, d.now());
+    if (seen !== undefined) {
+      // A repeat: the first answer, once it is durable; nothing runs, nothing changes.
+      if (seen.fingerprint !== fingerprint) return reply(fail(422, IDEMPOTENCY_KEY_REUSED));
+      return answerWhenDurable(d, seen.answer, reply);
+    }
+    remember = { ...retry, fingerprint };
+  }
   if (COMMANDS[op].write) {
     if (d.isShuttingDown()) {
       d.onRefused?.('shutdown');
@@ -79,19 +129,31 @@ export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, b
       return reply(fail(503, QUEUE_FULL, 1));
     }
   }
-  if (!COMMANDS[op].session) return run(d, op, null, body, reply);
+  if (!COMMANDS[op].session) return run(d, op, null, body, reply, remember);
   // The session may have ended while the body was arriving: it is looked up now.
   d.state.sessions.use(sessionId ?? '', (use) => {
     if (use === 'missing') reply(fail(404, SESSION_NOT_FOUND));
     else if (use === 'unavailable') reply(fail(503, NOT_LOADED, 1));
-    else run(d, op, use, body, reply);
+    else run(d, op, use, body, reply, remember);
   });
 }
 
-function run(d: Dispatcher, op: Op, session: SessionRecord | null, body: unknown, reply: (a: Answer) => void): void {
-  const answer = runCommand(context(d), op, session, body);
+type Remember = RetryKey & { fingerprint: string };
+
+function run(d: Dispatcher, op: Op, session: SessionRecord | null, body: unknown, reply: (a: Answer) => void, remember?: Remember): void {
+  let answer = runCommand(context(d), op, session, body);
   if (d.log) logOutcome(d.log, op, answer);
+  if (remember !== undefined && answer.seq !== null && answer.status < 300) {
+    // Handed on in the same run as the write's own rows: both land in one batch.
+    const seq = d.state.idempotency.remember(remember.client, remember.key, remember.fingerprint, answer, d.now());
+    answer = { ...answer, seq: Math.max(answer.seq, seq) };
+  }
   if (answer.seq === null || d.ack === 'memory') return reply(answer);
+  answerWhenDurable(d, answer, reply);
+}
+
+function answerWhenDurable(d: Dispatcher, answer: Answer, reply: (a: Answer) => void): void {
+  if (answer.seq === null) return reply(answer);
   d.queue.whenDurable(answer.seq, (error) => reply(error === null ? answer : fail(503, NOT_DURABLE, 1)));
 }
 

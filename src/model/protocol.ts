@@ -13,7 +13,7 @@
  *   in any thread, whatever was encoded before it.
  */
 import { Packr } from 'msgpackr';
-import type { ApplyResult, CheckpointResult, LoadedSessions, RetentionResult, StoredRest, WireBatch } from './rows.js';
+import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, WireBatch } from './rows.js';
 
 export type * from './records.js';
 export type * from './rows.js';
@@ -83,10 +83,8 @@ export interface ReloadSessionsTask {
   limit: number;
 }
 
-export interface ReloadRestTask {
+export interface ReloadRestTask extends RestQuery {
   kind: 'reloadRest';
-  /** How many newest high scores to return. */
-  highScoreLimit: number;
 }
 
 /** Reads active sessions (header and artifacts) on their first use after a restart. */
@@ -112,6 +110,8 @@ export interface RetentionTask {
   /** 0 keeps forever. */
   sessionRetentionDays: number;
   highScoreRetentionDays: number;
+  /** Idempotency keys older than this are deleted. */
+  idempotencyWindowMs: number;
 }
 
 export interface BackupTask {

@@ -72,6 +72,20 @@ export type NoticeRow = [id: string, title: string, message: string, validFrom: 
 export type SettingRow = [key: string, value: number, updatedAtMs: number];
 
 /**
+ * idempotency_keys: the answer of a write that carried an idempotency key, per client. Key:
+ * (client, key). `body` is the answer's JSON text; `seq` the batch that holds the write.
+ */
+export type IdempotencyRow = [
+  client: string,
+  key: string,
+  fingerprint: string,
+  status: number,
+  body: string,
+  seq: number,
+  createdAtMs: number,
+];
+
+/**
  * The stats counters travel as deltas (added to the stored columns) and the two times as
  * high-water marks (the stored value becomes the larger one): several writers — batches retried
  * after a crash, or several servers on one PostgreSQL — never overwrite each other's counts.
@@ -95,6 +109,7 @@ export interface UpsertRows {
   highScores: HighScoreRow;
   notices: NoticeRow;
   settings: SettingRow;
+  idempotencyKeys: IdempotencyRow;
 }
 
 /** Every table a batch can delete from, and the key a delete names. */
@@ -228,6 +243,15 @@ export interface LoadedSessions {
   missingIds: string[];
 }
 
+/** What start-up asks of the small tables. */
+export interface RestQuery {
+  /** How many newest high scores to return. */
+  highScoreLimit: number;
+  /** Idempotency keys created at or after this instant, at most `idempotencyLimit` (the newest). */
+  idempotencySinceMs: number;
+  idempotencyLimit: number;
+}
+
 /** Everything but the sessions, read once at start-up. */
 export interface StoredRest {
   stats: StatsRecord;
@@ -236,6 +260,8 @@ export interface StoredRest {
   maxHighScoreId: number;
   notices: NoticeRecord[];
   settings: SettingRecord[];
+  /** Idempotency keys created at or after the `since` asked for, oldest first, at most the limit. */
+  idempotencyKeys: IdempotencyRow[];
 }
 
 export interface RetentionResult {

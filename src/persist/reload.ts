@@ -5,7 +5,7 @@
  * use (loader.ts), so start-up costs one small tuple per active session.
  */
 import type { Logger } from 'pino';
-import { type ColdSessionRow, decode, type ReloadRestReply, type TaskError } from '../model/protocol.js';
+import { type ColdSessionRow, decode, type ReloadRestReply, type RestQuery, type TaskError } from '../model/protocol.js';
 import type { WorkerClient } from './client.js';
 
 export const RELOAD_PAGE_SIZE = 5000;
@@ -23,7 +23,8 @@ export interface ReloadResult {
 }
 
 export interface ReloadOptions {
-  highScoreLimit: number;
+  /** What to read of the small tables. */
+  rest: RestQuery;
   /** The schedule of active sessions, one page at a time. */
   onSessions(rows: ColdSessionRow[]): void;
   log: Logger;
@@ -53,7 +54,7 @@ export async function reloadState(client: WorkerClient, opts: ReloadOptions): Pr
     if (reply.nextAfter === null) break;
   }
 
-  const rest = await client.run({ kind: 'reloadRest', highScoreLimit: opts.highScoreLimit });
+  const rest = await client.run({ kind: 'reloadRest', ...opts.rest });
   if (!rest.ok) throw new ReloadError(rest);
   return { sessions, rest, durationMs: performance.now() - started };
 }

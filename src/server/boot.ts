@@ -20,6 +20,7 @@ import type { BatchStore, WriteBehindQueue } from '../persist/queue.js';
 import { reloadState } from '../persist/reload.js';
 import { forgetHighScoresBefore } from '../state/catalog.js';
 import { HIGH_SCORE_LIST_LIMIT, HotState } from '../state/hot-state.js';
+import { IDEMPOTENCY_MAX_KEYS, IDEMPOTENCY_WINDOW_MS } from '../state/idempotency.js';
 import { registerWebSocket, type WsHub } from '../ws/hub.js';
 import { healthBody } from './health.js';
 import { Metrics } from './metrics.js';
@@ -84,7 +85,16 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   state = hot;
 
   log.info({ event: 'reload_start' }, 'reloading state');
-  const reload = await reloadState(client, { highScoreLimit: HIGH_SCORE_LIST_LIMIT, onSessions: (r) => hot.loadSessions(r), log });
+  const reloadStartMs = Date.now();
+  const reload = await reloadState(client, {
+    rest: {
+      highScoreLimit: HIGH_SCORE_LIST_LIMIT,
+      idempotencySinceMs: reloadStartMs - IDEMPOTENCY_WINDOW_MS,
+      idempotencyLimit: IDEMPOTENCY_MAX_KEYS,
+    },
+    onSessions: (r) => hot.loadSessions(r),
+    log,
+  });
   hot.loadRest({ ...reload.rest, sessionsToday: opened.sessionsToday });
   const staleBefore = hot.stats.staleEndedCount;
   hot.sweepStale(Date.now());

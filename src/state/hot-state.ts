@@ -15,9 +15,10 @@ import type {
   SettingRecord,
   StatsRecord,
 } from '../model/records.js';
-import { sessionRow, type StatsDelta } from '../model/rows.js';
+import { type IdempotencyRow, sessionRow, type StatsDelta } from '../model/rows.js';
 import type { ChangeSink } from './changes.js';
 import { localDayBounds } from './day.js';
+import { IdempotencyStore } from './idempotency.js';
 import { type SessionLoader, SessionStore, staleDeadlineMs } from './session-store.js';
 
 export { STALE_MULTIPLIER, staleDeadlineMs } from './session-store.js';
@@ -47,6 +48,7 @@ export interface LoadedRest {
   maxHighScoreId: number;
   notices: NoticeRecord[];
   settings: SettingRecord[];
+  idempotencyKeys: IdempotencyRow[];
   sessionsToday: number;
 }
 
@@ -78,6 +80,8 @@ export class HotState {
   /** Work counter for the sweep (entries popped from the deadline heap), for tests and metrics. */
   sweepPops = 0;
   observer: StateObserver | null = null;
+  /** Answers of writes that carried an idempotency key (safe retries). */
+  readonly idempotency: IdempotencyStore;
   private readonly sweepRetryMs: number;
 
   constructor(
@@ -86,6 +90,7 @@ export class HotState {
     opts: HotStateOptions = {},
   ) {
     this.sessions = new SessionStore(opts.loader ?? null);
+    this.idempotency = new IdempotencyStore(sink);
     this.sweepRetryMs = opts.sweepRetryMs ?? 30_000;
     const bounds = localDayBounds(nowMs);
     this.today = { ...bounds, count: 0 };
@@ -105,6 +110,7 @@ export class HotState {
     for (const notice of rest.notices) this.notices.set(notice.id, notice);
     for (const setting of rest.settings) this.settings.set(setting.key, setting);
     this.today.count = rest.sessionsToday;
+    this.idempotency.load(rest.idempotencyKeys);
   }
 
   // --- reads --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
  * Never: apply part of a batch, apply a seq at or below last_seq, or keep anything from one
  * batch to the next.
  */
-import type { ApplyResult, LevelRow, WireBatch } from '../../src/model/rows.js';
+import type { ApplyResult, LevelRow, UpsertTable, WireBatch } from '../../src/model/rows.js';
 import { WorkerFailure } from '../failure.js';
 import type { Store } from './statements.js';
 
@@ -23,14 +23,29 @@ export function checkBatch(batch: WireBatch, seq: number): void {
   if (batch.seq !== seq) throw badBatch(seq, `batch says seq ${String(batch.seq)}`);
   if (typeof batch.upserts !== 'object' || batch.upserts === null) throw badBatch(seq, 'upserts is not an object');
   if (typeof batch.deletes !== 'object' || batch.deletes === null) throw badBatch(seq, 'deletes is not an object');
-  for (const [table, rows] of Object.entries({ ...batch.upserts, ...batch.deletes })) {
-    if (!Array.isArray(rows)) throw badBatch(seq, `${table} is not a list`);
+  // Upserts and deletes name the same tables: checked apart, so one cannot hide the other.
+  for (const [table, rows] of Object.entries(batch.upserts)) {
+    if (!Array.isArray(rows)) throw badBatch(seq, `upserts.${table} is not a list`);
+    const width = ROW_WIDTH[table as UpsertTable];
+    if (width === undefined) throw badBatch(seq, `upserts.${table} is not a table`);
+    // O(rows), no column checks: the column types and CHECK constraints are the database's job.
+    for (const row of rows as unknown[]) {
+      if (!Array.isArray(row) || row.length !== width) throw badBatch(seq, `a row of upserts.${table} is not a ${width}-column tuple`);
+    }
   }
+  for (const [table, keys] of Object.entries(batch.deletes)) {
+    if (!Array.isArray(keys)) throw badBatch(seq, `deletes.${table} is not a list`);
+  }
+  if (batch.stats != null && (typeof batch.stats !== 'object' || Array.isArray(batch.stats))) throw badBatch(seq, 'stats is not an object or null');
 }
+
+/** Columns per row tuple (src/model/rows.ts). */
+const ROW_WIDTH: Record<UpsertTable, number> = { sessions: 12, artifacts: 8, levels: 2, highScores: 5, notices: 5, settings: 3, idempotencyKeys: 7 };
 
 function writeLevel(store: Store, [sessionId, level]: LevelRow): number {
   const { position, bounds } = level.trashCan;
-  store.st.insertLevel.run(sessionId, position.x, position.y, bounds.x, bounds.y, bounds.width, bounds.height);
+  // Written once: a later level row for the same session changes nothing and counts nothing.
+  if (store.st.insertLevel.run(sessionId, position.x, position.y, bounds.x, bounds.y, bounds.width, bounds.height).changes === 0) return 0;
   level.terrain.forEach((s, idx) => {
     store.st.insertSegment.run(sessionId, idx, s.id, s.type, s.bounds.x, s.bounds.y, s.bounds.width, s.bounds.height);
   });
@@ -52,6 +67,7 @@ function writeBatch(store: Store, batch: WireBatch): number {
   if (maxHighScoreId > 0) st.raiseMaxHighScoreId.run(maxHighScoreId);
   for (const row of upserts.notices ?? []) rows += st.upsertNotice.run(...row).changes;
   for (const row of upserts.settings ?? []) rows += st.upsertSetting.run(...row).changes;
+  for (const row of upserts.idempotencyKeys ?? []) rows += st.upsertIdempotencyKey.run(...row).changes;
   for (const id of deletes.highScores ?? []) rows += st.deleteHighScore.run(id).changes;
   for (const id of deletes.notices ?? []) rows += st.deleteNotice.run(id).changes;
   if (batch.stats != null) rows += st.addCounts.run(batch.stats).changes;

@@ -5,8 +5,8 @@
  */
 import type { ColdSessionRow } from '../../src/model/records.js';
 import type { Synchronous } from '../../src/model/protocol.js';
-import type { ApplyResult, CheckpointResult, LoadedSessions, RetentionResult, StoredRest, WireBatch } from '../../src/model/rows.js';
-import type { OpenedDriver, StorageDriver } from '../driver.js';
+import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, WireBatch } from '../../src/model/rows.js';
+import type { OpenedDriver, RetentionCutoffs, StorageDriver } from '../driver.js';
 import { applyBatch } from './apply.js';
 import { backup, checkpoint, close, retention } from './maintenance.js';
 import { openStore } from './open.js';
@@ -42,16 +42,16 @@ export class SqliteDriver implements StorageDriver {
     return loadSessions(this.store, ids);
   }
 
-  async rest(highScoreLimit: number): Promise<StoredRest> {
-    return rest(this.store, highScoreLimit);
+  async rest(query: RestQuery): Promise<StoredRest> {
+    return rest(this.store, query);
   }
 
   async countStarted(fromMs: number, toMs: number): Promise<number> {
     return countStarted(this.store, fromMs, toMs);
   }
 
-  async retention(sessionsBeforeMs: number | null, highScoresBeforeMs: number | null): Promise<RetentionResult> {
-    return retention(this.store, sessionsBeforeMs, highScoresBeforeMs);
+  async retention(cutoffs: RetentionCutoffs): Promise<RetentionResult> {
+    return retention(this.store, cutoffs);
   }
 
   async checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult> {

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CheckpointResult, RetentionResult } from '../../src/model/rows.js';
+import type { RetentionCutoffs } from '../driver.js';
 import { WorkerFailure } from '../failure.js';
 import type { CheckpointRow, Store } from './statements.js';
 
@@ -35,8 +36,10 @@ export function checkpoint(store: Store, mode: 'PASSIVE' | 'TRUNCATE'): Checkpoi
  * RETENTION_CHUNK_ROWS sessions, one short transaction each: retention is idempotent, so a crash
  * between chunks only leaves work for the next run.
  */
-export function retention(store: Store, sessionCutoff: number | null, highScoreCutoff: number | null): RetentionResult {
+export function retention(store: Store, cutoffs: RetentionCutoffs): RetentionResult {
   const { db, st } = store;
+  const sessionCutoff = cutoffs.sessionsBeforeMs;
+  const highScoreCutoff = cutoffs.highScoresBeforeMs;
 
   const deleteSessionChunk = db.transaction((cutoff: number): number => {
     const ids = st.endedBefore.all(cutoff, RETENTION_CHUNK_ROWS);
@@ -65,6 +68,9 @@ export function retention(store: Store, sessionCutoff: number | null, highScoreC
       n = deleteHighScoreChunk.immediate(highScoreCutoff);
       deletedHighScores += n;
     }
+  }
+  for (let n = RETENTION_CHUNK_ROWS; n === RETENTION_CHUNK_ROWS; ) {
+    n = db.transaction(() => st.deleteIdempotencyBefore.run(cutoffs.idempotencyBeforeMs, RETENTION_CHUNK_ROWS).changes).immediate();
   }
   return { deletedSessions, deletedHighScores };
 }

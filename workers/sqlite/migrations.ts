@@ -112,6 +112,25 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'typed rows: session headers, one row per artifact, levels, counter columns (documents converted)',
     up: toTypedRows,
   },
+  {
+    version: 6,
+    description: 'idempotency keys: the answers of writes that carried one, per client, for safe retries',
+    up(db) {
+      db.exec(`
+        CREATE TABLE idempotency_keys (
+          client TEXT NOT NULL,
+          key TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          status INTEGER NOT NULL CHECK (status BETWEEN 200 AND 299),
+          body TEXT NOT NULL,
+          seq INTEGER NOT NULL CHECK (seq >= 1),
+          created_at INTEGER NOT NULL,
+          PRIMARY KEY (client, key)
+        );
+        CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

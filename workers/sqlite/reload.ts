@@ -6,7 +6,7 @@
  * Never: write anything, or read the levels (nothing after creation needs them).
  */
 import type { ColdSessionRow } from '../../src/model/records.js';
-import { highScoreOfRow, type LoadedSessions, noticeOfRow, settingOfRow, type StoredRest } from '../../src/model/rows.js';
+import { highScoreOfRow, type LoadedSessions, noticeOfRow, type RestQuery, settingOfRow, type StoredRest } from '../../src/model/rows.js';
 import { WorkerFailure } from '../failure.js';
 import type { Store } from './statements.js';
 
@@ -28,8 +28,9 @@ export function loadSessions(store: Store, ids: readonly string[]): LoadedSessio
   return out;
 }
 
-export function rest(store: Store, highScoreLimit: number): StoredRest {
+export function rest(store: Store, query: RestQuery): StoredRest {
   const { st } = store;
+  const { highScoreLimit } = query;
   if (!Number.isSafeInteger(highScoreLimit) || highScoreLimit < 0) {
     throw new WorkerFailure('INTERNAL', `reloadRest: highScoreLimit must be a non-negative integer, got ${highScoreLimit}`);
   }
@@ -50,6 +51,7 @@ export function rest(store: Store, highScoreLimit: number): StoredRest {
     maxHighScoreId: Math.max(st.getMeta.get('max_high_score_id') ?? 0, st.maxHighScoreIdInTable.get() ?? 0),
     notices: st.allNotices.all().map(noticeOfRow),
     settings: st.allSettings.all().map(settingOfRow),
+    idempotencyKeys: st.newestIdempotencyKeys.all(query.idempotencySinceMs, query.idempotencyLimit).reverse(),
   };
 }
 

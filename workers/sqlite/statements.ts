@@ -6,7 +6,7 @@
  * any state other than the connection and its statements.
  */
 import type Database from 'better-sqlite3';
-import type { ArtifactRow, HighScoreRow, NoticeRow, SessionRow, SettingRow, StatsDelta } from '../../src/model/rows.js';
+import type { ArtifactRow, HighScoreRow, IdempotencyRow, NoticeRow, SessionRow, SettingRow, StatsDelta } from '../../src/model/rows.js';
 
 export interface Store {
   readonly db: Database.Database;
@@ -56,6 +56,10 @@ export function prepareStatements(db: Database.Database) {
       ON CONFLICT (id) DO UPDATE SET title = excluded.title, message = excluded.message,
         valid_from = excluded.valid_from, valid_to = excluded.valid_to`),
     deleteNotice: db.prepare<[string]>('DELETE FROM notices WHERE id = ?'),
+    upsertIdempotencyKey: db.prepare<IdempotencyRow>(`
+      INSERT INTO idempotency_keys (client, key, fingerprint, status, body, seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (client, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
+        body = excluded.body, seq = excluded.seq, created_at = excluded.created_at`),
     upsertSetting: db.prepare<SettingRow>(`
       INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
@@ -106,6 +110,11 @@ export function prepareStatements(db: Database.Database) {
     maxHighScoreIdInTable: db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM high_scores').pluck(),
     allNotices: db.prepare<[], NoticeRow>('SELECT id, title, message, valid_from, valid_to FROM notices ORDER BY id').raw(),
     allSettings: db.prepare<[], SettingRow>('SELECT key, value, updated_at FROM settings ORDER BY key').raw(),
+    newestIdempotencyKeys: db
+      .prepare<[number, number], IdempotencyRow>(
+        'SELECT client, key, fingerprint, status, body, seq, created_at FROM idempotency_keys WHERE created_at >= ? ORDER BY created_at DESC LIMIT ?',
+      )
+      .raw(),
     countStarted: db
       .prepare<[number, number], number>('SELECT count(*) FROM sessions WHERE started_at >= ? AND started_at < ?')
       .pluck(),
@@ -118,6 +127,9 @@ export function prepareStatements(db: Database.Database) {
     deleteArtifactsOf: db.prepare<[string]>('DELETE FROM artifacts WHERE session_id = ?'),
     deleteLevel: db.prepare<[string]>('DELETE FROM session_levels WHERE session_id = ?'),
     deleteSegmentsOf: db.prepare<[string]>('DELETE FROM level_segments WHERE session_id = ?'),
+    deleteIdempotencyBefore: db.prepare<[number, number]>(
+      'DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ?)',
+    ),
     deleteHighScoresBefore: db.prepare<[number, number]>(
       'DELETE FROM high_scores WHERE id IN (SELECT id FROM high_scores WHERE created_at < ? LIMIT ?)',
     ),
