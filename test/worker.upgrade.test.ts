@@ -29,12 +29,11 @@ afterAll(removeTempDirs);
 describe('persistence worker: upgrade in place from the msgpack documents', () => {
   for (const version of [1, 2, 3, 4] as const) {
     it(`converts a schema ${version} database: every session, artifact, level, counter, high score, notice and setting`, async () => {
-      expect(LATEST_SCHEMA_VERSION).toBe(5);
       const dbPath = tempDbPath();
       const want = buildLegacyDb(dbPath, version);
 
       const opened = ok(await handle(openTask(dbPath)), 'open');
-      expect(opened).toMatchObject({ created: false, migratedFrom: version, schemaVersion: 5, lastSeq: want.lastSeq, quarantinedTo: null });
+      expect(opened).toMatchObject({ created: false, migratedFrom: version, schemaVersion: LATEST_SCHEMA_VERSION, lastSeq: want.lastSeq, quarantinedTo: null });
 
       // --- the new tables, column by column --------------------------------------------------
       const sessionRows = await readRows(dbPath, 'SELECT * FROM sessions ORDER BY id');
@@ -100,7 +99,7 @@ describe('persistence worker: upgrade in place from the msgpack documents', () =
       const loaded = ok(await handle({ kind: 'loadSessions', ids: [...want.allSessions.map((x) => x.id), BROKEN_SESSION_ID] }), 'loadSessions');
       expect(await loadRecords(want.activeSessions.map((x) => x.id))).toEqual(want.activeSessions);
       expect(loaded.missingIds).toEqual([...want.allSessions.filter((x) => x.status === 'ended').map((x) => x.id), BROKEN_SESSION_ID]);
-      const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10 }), 'reloadRest');
+      const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest');
       expect(rest).toMatchObject({
         stats: want.stats, highScores: want.highScores, maxHighScoreId: want.maxHighScoreId, notices: want.notices, settings: want.settings,
       });
@@ -109,9 +108,9 @@ describe('persistence worker: upgrade in place from the msgpack documents', () =
       // --- the upgraded file takes new batches on top ----------------------------------------
       const next = batch(want.lastSeq + 1, { sessions: [{ session: session('new') }], stats: stats({ startedCount: 1 }) });
       expect(ok(await handle(applyTask(next)), 'apply')).toMatchObject({ applied: true });
-      expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 0 }), 'reloadRest').stats.startedCount).toBe(want.stats.startedCount + 1);
+      expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 0, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest').stats.startedCount).toBe(want.stats.startedCount + 1);
       await closeWorker();
-      expect(ok(await handle(openTask(dbPath)), 'open')).toMatchObject({ migratedFrom: 5, lastSeq: want.lastSeq + 1 });
+      expect(ok(await handle(openTask(dbPath)), 'open')).toMatchObject({ migratedFrom: LATEST_SCHEMA_VERSION, lastSeq: want.lastSeq + 1 });
     });
   }
 });
