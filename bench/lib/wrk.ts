@@ -23,7 +23,8 @@ export function requireWrk(): string {
     process.stderr.write(`This bench drives HTTP load with wrk, which is not installed (${probe.error.message}).\nInstall it with:  ${WRK_INSTALL}\n(on other systems: your package manager's "wrk", or build it from https://github.com/wg/wrk)\n`);
     process.exit(3);
   }
-  return (probe.stdout + probe.stderr).split('\n')[0].trim();
+  // "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer": keep the name and version.
+  return (probe.stdout + probe.stderr).split('\n')[0].replace(/\s*Copyright.*$/, '').trim();
 }
 
 export interface WrkFigures {
