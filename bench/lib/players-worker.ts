@@ -22,7 +22,9 @@ import { type Kind, KINDS, type PlayersWorkerData, type PlayersWorkerResult } fr
 
 const cfg = workerData as PlayersWorkerData;
 const JSON_HEADERS = 'Content-Type: application/json\r\n';
-const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+/** A whole number of ms in [lo, hi): every intended time is a whole ms (see tick). */
+const rand = (lo: number, hi: number) => Math.floor(lo + Math.random() * (hi - lo));
+const nowMs = () => Math.floor(clock());
 // 201 from the server; the uWS hello baseline answers 200 to everything.
 const ok = (status: number) => status >= 200 && status <= 299;
 
@@ -125,7 +127,7 @@ function spawn(p: Player, gen: number, t: number, next: () => void): void {
     if (!ok(status) || p.gen !== gen) return;
     const m = /"id":"(artifact_[^"]*)"/.exec(body);
     const artifactId = m === null ? 'artifact_0_placeholder' : m[1];
-    const answeredAt = clock();
+    const answeredAt = nowMs();
     // Landing, pick-up, deposit: each planned after the previous one, never before its answer.
     const steps: Array<{ kind: Kind; delay: number; body: string; path: string }> = [
       { kind: 'ground', delay: rand(500, 1500), path: 'artifact-status', body: `{"artifactId":"${artifactId}","status":"ground"}` },
@@ -140,7 +142,7 @@ function spawn(p: Player, gen: number, t: number, next: () => void): void {
       at(intended, () => {
         if (!generating || p.gen !== gen || p.ending) return;
         send(p, s.kind, request(`${p.prefix}/${s.path}`, s.body), intended, false, (st) => {
-          if (ok(st) && p.gen === gen) step(i + 1, intended, clock());
+          if (ok(st) && p.gen === gen) step(i + 1, intended, nowMs());
         });
       });
     };
@@ -153,8 +155,8 @@ function endGame(p: Player, gen: number, endAt: number): void {
   p.ending = true;
   // Never end a session under a request still in flight (it would answer 404 after the end).
   if (p.inFlight > 0) {
-    const retry = () => (p.inFlight > 0 ? at(clock() + 1, retry) : endGame2(p, gen, endAt));
-    return at(clock() + 1, retry);
+    const retry = () => (p.inFlight > 0 ? at(nowMs() + 1, retry) : endGame2(p, gen, endAt));
+    return at(nowMs() + 1, retry);
   }
   endGame2(p, gen, endAt);
 }
@@ -164,11 +166,11 @@ function endGame2(p: Player, gen: number, intended: number): void {
   const won = p.deposited === p.artifacts;
   const result = won ? 'won' : 'lost';
   send(p, 'end', request(`${p.prefix}/end`, `{"result":"${result}"}`), intended, false, () => {
-    const scoreAt = clock() + rand(500, 1500);
+    const scoreAt = nowMs() + rand(500, 1500);
     at(scoreAt, () => {
       if (!generating) return;
       const body = `{"playerTag":"P${cfg.index}x${p.id}","result":"${result}","remainingUnchecked":${p.artifacts - p.deposited}}`;
-      send(p, 'score', request('/api/high-scores', body), scoreAt, false, () => newPlayer(p, clock()));
+      send(p, 'score', request('/api/high-scores', body), scoreAt, false, () => newPlayer(p, nowMs()));
     });
   });
 }
@@ -178,7 +180,7 @@ function newPlayer(p: Player, intended: number): void {
   p.gen++; // nothing of the old session may run on
   send(p, 'create', CREATE, intended, true, (status, body) => {
     if (!ok(status)) return;
-    const now = clock();
+    const now = nowMs();
     startSession(p, sessionIdOf(body, p.id), now + cfg.gameMs, now + rand(0, cfg.spawnEveryMs));
   });
 }
@@ -213,6 +215,8 @@ function join(players: Player[]): Promise<string[]> {
 }
 
 function tick(): void {
+  // Intended times are whole milliseconds (at() callers floor them), so running slot s once the
+  // clock reaches s never sends a request before its intended time.
   const now = Math.floor(clock());
   while (doneUpTo < now) {
     const slot = ++doneUpTo;
@@ -220,7 +224,7 @@ function tick(): void {
     const fns = wheel[i];
     if (fns === undefined) continue;
     wheel[i] = undefined;
-    const lag = clock() - slot; // ≥ 0: how late this slot runs
+    const lag = clock() - slot; // ≥ 0: how late this slot's requests are sent
     for (const fn of fns) {
       if (generating) lagHist.record(lag);
       fn();
