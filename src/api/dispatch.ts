@@ -49,6 +49,21 @@ export interface Dispatcher {
    * per request would cost more than the request at full load).
    */
   log?: Pick<Logger, 'debug' | 'warn'>;
+  /**
+   * The same security events for the audit log the admin console serves (CONTRACT-ADMIN §3.1.3):
+   * `rate_limit` once per client and window, `validation_failed` for each refused write body.
+   */
+  audit?(event: SecurityEvent): void;
+}
+
+export interface SecurityEvent {
+  type: 'rate_limit' | 'validation_failed';
+  client: string;
+  op: Op;
+  /** validation_failed: the error string answered. */
+  reason?: string;
+  /** rate_limit: seconds until the window ends. */
+  retryAfterS?: number;
 }
 
 /** Phase 1, before any body is read: the rate limit and, for session commands, the lookup. */
@@ -57,7 +72,10 @@ export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: stri
     const decision = d.limiter.take(clientKey, d.now());
     if (!decision.allowed) {
       d.onRefused?.('rate');
-      if (decision.first) d.log?.warn({ event: 'rate_limit', client: clientKey, op }, 'rate limit exceeded');
+      if (decision.first) {
+        d.log?.warn({ event: 'rate_limit', client: clientKey, op }, 'rate limit exceeded');
+        d.audit?.({ type: 'rate_limit', client: clientKey, op, retryAfterS: decision.retryAfterS });
+      }
       return fail(429, RATE_LIMITED, decision.retryAfterS);
     }
   }
@@ -70,7 +88,14 @@ export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: stri
  * Phase 2, with the body: refuses writes that cannot be queued (nothing changes then), runs the
  * rule, and calls `reply` once — at once, or after the commit in durable mode.
  */
-export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, body: unknown, reply: (a: Answer) => void): void {
+export function complete(
+  d: Dispatcher,
+  op: Op,
+  sessionId: string | undefined,
+  body: unknown,
+  reply: (a: Answer) => void,
+  clientKey = '',
+): void {
   if (COMMANDS[op].write) {
     if (d.isShuttingDown()) {
       d.onRefused?.('shutdown');
@@ -83,7 +108,7 @@ export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, b
   }
   if (sessionId !== undefined && COMMANDS[op].session && d.state.isCold(sessionId)) {
     // Load it, then take this same path again (warm always leaves it warm or gone).
-    d.warm(sessionId, (loaded) => (loaded ? complete(d, op, sessionId, body, reply) : reply(fail(503, NOT_LOADED, 1))));
+    d.warm(sessionId, (loaded) => (loaded ? complete(d, op, sessionId, body, reply, clientKey) : reply(fail(503, NOT_LOADED, 1))));
     return;
   }
   const ctx = context(d);
@@ -92,6 +117,7 @@ export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, b
   if (session !== null && !isSession(session)) return reply(session);
   const answer = runCommand(ctx, op, session, body);
   if (d.log) logOutcome(d.log, op, answer);
+  if (answer.status === 400 && d.audit && COMMANDS[op].write) d.audit({ type: 'validation_failed', client: clientKey, op, reason: String(answer.body.error) });
   if (answer.seq === null || d.ack === 'memory') return reply(answer);
   d.queue.whenDurable(answer.seq, (error) => reply(error === null ? answer : fail(503, NOT_DURABLE, 1)));
 }

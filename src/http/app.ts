@@ -63,7 +63,7 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
         if (body.kind === 'tooLarge') return reply({ status: 413, body: { error: 'Payload too large' }, seq: null });
         if (body.kind === 'invalidJson') return reply({ status: 400, body: { error: 'Invalid JSON' }, seq: null });
         try {
-          complete(d, op, sessionId, body.value, reply);
+          complete(d, op, sessionId, body.value, reply, key);
         } catch (error) {
           internalError(res, pending, error, op);
         }

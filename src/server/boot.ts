@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from '../api/dispatch.js';
 import { RateLimiter } from '../api/rate-limit.js';
 import type { Config } from '../config.js';
+import { registerAdminRoutes } from '../http/admin.js';
 import { registerRoutes } from '../http/app.js';
 import { createApp, listen } from '../http/server.js';
 import { StaticFiles } from '../http/static.js';
@@ -23,6 +24,7 @@ import type { DirtySink } from '../persist/sink.js';
 import { forgetHighScoresBefore } from '../state/catalog.js';
 import { HIGH_SCORE_LIST_LIMIT, HotState } from '../state/hot-state.js';
 import { registerWebSocket, type WsHub } from '../ws/hub.js';
+import { createAdmin, legacyChangeSink } from './admin.js';
 import { healthBody } from './health.js';
 import { Metrics } from './metrics.js';
 import { backupNow, shutdownSequence } from './shutdown.js';
@@ -125,6 +127,20 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   );
 
   let shuttingDown = false;
+  const onError = (error: unknown, where: string) => {
+    log.error({ event: 'server_error', where, err: error }, 'unhandled error in handler');
+    admin.serverError(where);
+  };
+  // Admin writes are answered after their commit whatever VIBEFIXER_ACK says (src/admin/console.ts).
+  const admin = createAdmin({
+    config,
+    log,
+    state: hot,
+    sink: legacyChangeSink(queue, () => queue.durableSeq), // REPLACE AT MERGE with the queue's ChangeSink
+    gate: queue,
+    isShuttingDown: () => shuttingDown,
+    onError,
+  });
   const limiter = new RateLimiter(config.rateLimitPerMin);
   const dispatcher: Dispatcher = {
     state: hot,
@@ -137,17 +153,27 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     onRefused: (reason) => metrics.writesRefused.inc({ reason }),
     warm,
     log,
+    audit: (event) => admin.securityEvent(event),
   };
   const app = createApp();
+  registerAdminRoutes(app, { console: admin.console, trustProxy: config.trustProxy, onError });
   registerRoutes(app, {
     dispatcher,
     trustProxy: config.trustProxy,
     staticFiles,
     health: () => healthBody(queue, opened),
     metrics: () => metrics.text(),
-    onError: (error, where) => log.error({ event: 'server_error', where, err: error }, 'unhandled error in handler'),
+    onError,
   });
-  ws = registerWebSocket(app, { dispatcher, config, log, durableSeq: () => queue.durableSeq });
+  ws = registerWebSocket(app, {
+    dispatcher,
+    config,
+    log,
+    durableSeq: () => queue.durableSeq,
+    admin: { state: hot, sessions: admin.sessions, audit: admin.audit, now: Date.now },
+  });
+  admin.sessions.onEnded = (hashes) => ws?.adminSessionsEnded(hashes);
+  admin.audit.onAppend = (row) => ws?.auditAppended(row);
 
   const listening = await listen(app, config.host, config.port);
   // Undecodable session rows are found after the port opened (src/persist/check.ts).
@@ -174,6 +200,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     refuseWrites: () => {
       shuttingDown = true;
       timers.stop();
+      admin.stop();
     },
     backgroundDone: () => sessionCheck,
     closeSockets: () => ws?.closeAll(),
