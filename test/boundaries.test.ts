@@ -58,12 +58,15 @@ describe('boundaries of DESIGN.md', () => {
     expect(bad).toEqual([]);
   });
 
-  it('imports point one way: http|ws → api → state → persist → workers, and game stays pure', () => {
+  it('imports point one way: http|ws → admin → api → state → persist → workers, and game stays pure', () => {
     const forbidden: Record<string, RegExp> = {
       'src/game': /^(src\/(?!game|model\/records)|uWebSockets|better-sqlite3|piscina|node:(?!crypto))/,
-      'src/state': /^src\/(http|ws|api|persist\/(?!sink|cold))/,
+      'src/state': /^src\/(http|ws|api|admin|persist\/(?!sink|cold))/,
       'src/persist': /^src\/(http|ws|api|state|game)/,
-      'src/api': /^src\/(http|ws|persist\/(?!sink))/,
+      'src/api': /^src\/(http|ws|admin|persist\/(?!sink))/,
+      // The admin console's role: auth, lockout, cookie, Origin, audit log, admin commands and views.
+      // Transports (uWS) stay in src/http and src/ws; storage is reached only through the change port.
+      'src/admin': /^(src\/(http|ws|persist|server)\/|uWebSockets|better-sqlite3|piscina|workers\/)/,
       // The neutral folder both threads import: records and the thread protocol, no I/O.
       'src/model': /^(src\/(?!model\/)|workers\/|uWebSockets|better-sqlite3|piscina|node:)/,
       workers: /^(src\/(?!model\/)|uWebSockets)/,

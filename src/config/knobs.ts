@@ -130,5 +130,5 @@ export function optionalTextKnob(env: string, maxLength: number, expected: strin
 
 /** Any non-blank value, taken as is (e.g. NODE_ENV, whose values other tools define). */
 export function anyTextKnob(env: string, expected: string): Knob<string | null> {
-  return { env, expected, fallback: () => null, parse: (raw) => (raw.trim() === '' ? new Rejection('is blank') : raw) };
+  return { env, expected, emptyIsUnset: true, fallback: () => null, parse: (raw) => (raw.trim() === '' ? new Rejection('is blank') : raw) };
 }
