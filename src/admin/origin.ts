@@ -32,7 +32,7 @@ export function sameOrigin(origin: string, hosts: readonly string[]): boolean {
   return hosts.some((h) => h !== '' && normaliseHost(h) === host);
 }
 
-function normaliseHost(host: string, ): string {
+function normaliseHost(host: string): string {
   const h = host.trim().toLowerCase();
   // new URL() drops a default port; drop it here too so "example.com:443" matches "https://example.com".
   return h.replace(/:(80|443)$/, '');
