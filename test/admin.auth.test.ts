@@ -13,8 +13,14 @@ import { ADMIN_PASSWORD, ADMIN_USER, adminRequest, cookiePair, expectAdmin, expe
 const dir = tempDir('vibefixer-admin-auth-');
 afterAll(() => dir.cleanup());
 
-describe('login lockout per client (5 failures in 10 minutes → 15 minutes)', () => {
-  const start = childServersForFile({ VIBEFIXER_DB_PATH: join(dir.dir, 'lockout.sqlite'), ADMIN_USER, ADMIN_PASSWORD, VIBEFIXER_TRUST_PROXY: 'true' });
+describe('login lockout per client (5 failures in 10 minutes → 15 minutes), and rate limits in the log', () => {
+  const start = childServersForFile({
+    VIBEFIXER_DB_PATH: join(dir.dir, 'lockout.sqlite'),
+    ADMIN_USER,
+    ADMIN_PASSWORD,
+    VIBEFIXER_TRUST_PROXY: 'true',
+    VIBEFIXER_RATE_LIMIT_PER_MIN: '3',
+  });
   let port: number;
   beforeAll(async () => {
     port = (await start()).port;
@@ -55,6 +61,19 @@ describe('login lockout per client (5 failures in 10 minutes → 15 minutes)', (
     expect(alerts.length).toBeGreaterThanOrEqual(1);
     expect(alerts[0]).toMatchObject({ severity: 'high', message: 'Security alert: failure_threshold' });
     expect(alerts[0].details).toMatchObject({ alertType: 'failure_threshold', threshold: 10 });
+  });
+
+  it('writes one rate_limit row (medium) per client and window, and never rate-limits admin calls', async () => {
+    const client = { 'X-Forwarded-For': '198.51.100.7' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await adminRequest(port, 'POST', '/api/sessions', { body: {}, headers: client })).status);
+    expect(statuses).toEqual([201, 201, 201, 429, 429]);
+    const cookie = cookiePair(await adminRequest(port, 'POST', '/api/admin/login', { body: { username: ADMIN_USER, password: ADMIN_PASSWORD }, headers: client }));
+    for (let i = 0; i < 5; i++) expectAdmin(await adminRequest(port, 'GET', '/api/admin/game-settings', { cookie, headers: client }), 200);
+    const rows = (await adminRequest(port, 'GET', '/api/admin/logs?q=rate_limit', { cookie })).json.logs.filter((l: any) => l.details.ip === '198.51.100.7');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ category: 'security', severity: 'medium', eventType: 'rate_limit' });
+    expect(rows[0].details).toMatchObject({ op: 'session.create', retryAfterS: expect.any(Number) });
   });
 });
 
