@@ -382,6 +382,17 @@ describe('player events in the audit log', () => {
   });
 });
 
+describe('metrics', () => {
+  it('count admin logins by outcome and show the live admin sessions and audit rows', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const value = (line: string) => Number(text.split('\n').find((l) => l.startsWith(`${line} `))?.slice(line.length + 1));
+    expect(value('vibefixer_admin_logins_total{outcome="ok"}')).toBeGreaterThanOrEqual(2);
+    expect(value('vibefixer_admin_logins_total{outcome="failed"}')).toBeGreaterThanOrEqual(2);
+    expect(value('vibefixer_admin_sessions')).toBeGreaterThanOrEqual(1);
+    expect(value('vibefixer_audit_rows')).toBeGreaterThan(5);
+  });
+});
+
 describe('logout and secrets', () => {
   it('never writes the token or the password into a log line, the log list, an export or the metrics', async () => {
     const token = cookie.split('=')[1];

@@ -54,6 +54,8 @@ export interface AdminDeps {
   isShuttingDown(): boolean;
   now(): number;
   onError(error: unknown, where: string): void;
+  /** Counts login outcomes (metrics): locked = refused during a block or while a check runs. */
+  onLogin?(outcome: 'ok' | 'failed' | 'blocked' | 'locked'): void;
 }
 
 export type ReadBody = (then: (body: AdminBody) => void) => void;
@@ -108,8 +110,11 @@ export class AdminConsole {
       if (credentials === null) return reply(error(503, NOT_CONFIGURED));
       const nowMs = this.d.now();
       const blockedS = this.d.lockout.blockedForS(req.clientKey, nowMs);
-      if (blockedS > 0) return reply(error(429, TOO_MANY_ATTEMPTS, [['Retry-After', String(blockedS)]]));
-      if (!this.d.lockout.beginCheck(req.clientKey, nowMs)) return reply(error(429, TOO_MANY_ATTEMPTS, [['Retry-After', '1']]));
+      const wait = blockedS > 0 ? blockedS : this.d.lockout.beginCheck(req.clientKey, nowMs) ? 0 : 1;
+      if (wait > 0) {
+        this.d.onLogin?.('locked');
+        return reply(error(429, TOO_MANY_ATTEMPTS, [['Retry-After', String(wait)]]));
+      }
       credentials.verify(user, fields.password as string).then(
         (ok) => {
           this.d.lockout.endCheck(req.clientKey);
@@ -129,6 +134,7 @@ export class AdminConsole {
     const context = eventContext(req);
     if (!ok) {
       const outcome = this.d.lockout.failed(req.clientKey, nowMs);
+      this.d.onLogin?.(outcome.blocked ? 'blocked' : 'failed');
       if (outcome.blocked) {
         this.d.audit.record({ eventType: 'admin_auth_blocked', severity: 'medium', context, failure: 'admin_auth', details: { reason: 'too_many_failures', blockedUntil: outcome.blockedUntilMs } }, nowMs);
       } else {
@@ -139,6 +145,7 @@ export class AdminConsole {
     const refusal = this.refusal();
     if (refusal !== null) return reply(refusal);
     this.d.lockout.succeeded(req.clientKey);
+    this.d.onLogin?.('ok');
     const { token, session, seq } = this.d.sessions.create(nowMs);
     const expiresAt = new Date(session.expiresAtMs).toISOString();
     const auditSeq = this.d.audit.record({ eventType: 'admin_session_created', severity: 'info', context, details: { session: shortHash(session.hash), expiresAt } }, nowMs);

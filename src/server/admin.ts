@@ -67,6 +67,7 @@ export interface AdminWiring {
   gate: DurabilityGate;
   isShuttingDown(): boolean;
   onError(error: unknown, where: string): void;
+  onLogin?(outcome: 'ok' | 'failed' | 'blocked' | 'locked'): void;
 }
 
 function printer(log: Logger) {
@@ -98,6 +99,7 @@ export function createAdmin(w: AdminWiring): AdminParts {
     isShuttingDown: w.isShuttingDown,
     now: Date.now,
     onError: w.onError,
+    onLogin: w.onLogin,
   });
   w.log.info({ event: 'admin', configured: credentials !== null, passwordHashed: config.adminPasswordHash !== null, secureCookie: config.nodeEnv === 'production' }, credentials === null ? 'admin console not configured' : 'admin console enabled');
 

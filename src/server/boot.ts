@@ -67,6 +67,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
 
   let ws: WsHub | null = null;
   let state: HotState | null = null;
+  let adminParts: { sessions: { size: number }; audit: { size: number } } | null = null;
   const metrics = new Metrics({
     queueDepth: () => queue.depth,
     oldestUnflushedSeconds: () => queue.oldestUnflushedMs() / 1000,
@@ -74,6 +75,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     sessionsActive: () => state?.sessions.size ?? 0,
     wsConnections: () => ws?.connections ?? 0,
     wsBufferedBytes: () => ws?.bufferedBytes() ?? 0,
+    adminSessions: () => adminParts?.sessions.size ?? 0,
+    auditRows: () => adminParts?.audit.size ?? 0,
   });
   const queue = createQueue(opts.wrapStore ? opts.wrapStore(client) : client, config, opened.lastSeq, metrics, log, {
     onCommitted: (seq) => ws?.persisted(seq),
@@ -140,7 +143,9 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     gate: queue,
     isShuttingDown: () => shuttingDown,
     onError,
+    onLogin: (outcome) => metrics.adminLogins.inc({ outcome }),
   });
+  adminParts = admin;
   const limiter = new RateLimiter(config.rateLimitPerMin);
   const dispatcher: Dispatcher = {
     state: hot,

@@ -12,6 +12,8 @@ export interface MetricSources {
   sessionsActive(): number;
   wsConnections(): number;
   wsBufferedBytes(): number;
+  adminSessions(): number;
+  auditRows(): number;
 }
 
 export class Metrics {
@@ -23,6 +25,7 @@ export class Metrics {
   readonly reloadDuration: Gauge;
   readonly reloadRows: Gauge<'kind'>;
   readonly skippedRows: Counter;
+  readonly adminLogins: Counter<'outcome'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -46,6 +49,14 @@ export class Metrics {
     gauge('vibefixer_sessions_active', 'Active sessions in memory', sources.sessionsActive);
     gauge('vibefixer_ws_connections', 'Open WebSocket connections', sources.wsConnections);
     gauge('vibefixer_ws_buffered_bytes', 'Bytes buffered for slow WebSocket readers (sum)', sources.wsBufferedBytes);
+    gauge('vibefixer_admin_sessions', 'Live admin sessions', sources.adminSessions);
+    gauge('vibefixer_audit_rows', 'Rows in the audit/security log', sources.auditRows);
+    this.adminLogins = new Counter({
+      name: 'vibefixer_admin_logins_total',
+      help: 'Admin login attempts by outcome: ok, failed (401), blocked (the 5th failure), locked (429)',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.batchSize = new Histogram({
       name: 'vibefixer_persist_batch_size',
       help: 'Entities per committed batch',
