@@ -115,17 +115,18 @@ export class AdminConsole {
         this.d.onLogin?.('locked');
         return reply(error(429, TOO_MANY_ATTEMPTS, [['Retry-After', String(wait)]]));
       }
-      credentials.verify(user, fields.password as string).then(
-        (ok) => {
+      // One catch for the check and for what follows it: nothing may become an unhandled rejection.
+      credentials
+        .verify(user, fields.password as string)
+        .then((ok) => {
           this.d.lockout.endCheck(req.clientKey);
           this.loginChecked(req, ok, reply);
-        },
-        (err: unknown) => {
+        })
+        .catch((err: unknown) => {
           this.d.lockout.endCheck(req.clientKey);
           this.d.onError(err, 'admin login');
           reply(error(500, 'Internal Server Error'));
-        },
-      );
+        });
     });
   }
 
