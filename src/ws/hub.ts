@@ -89,7 +89,7 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
       // Everything from `req` is copied now: uWS invalidates it when this handler returns.
       if (closing) return sendError(res, 503, REASON_SHUTTING_DOWN);
       if (sockets.size >= config.wsMaxConnections) return sendError(res, 503, TOO_MANY_CONNECTIONS);
-      const data = newSocketData(clientKey(res, req, config.trustProxy), Date.now(), adminHashOf(req.getHeader('cookie'), req.getHeader('origin'), req.getHeader('host')));
+      const data = newSocketData(clientKey(res, req, config.trustProxy), Date.now(), adminHashOf(req.getHeader('cookie'), req.getHeader('origin'), hostsOf(req.getHeader('host'), req.getHeader('x-forwarded-host'))));
       res.upgrade(
         data,
         req.getHeader('sec-websocket-key'),
@@ -133,9 +133,15 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
     },
   });
 
+  /** The hosts a request was sent to, as the admin HTTP routes see them (src/http/admin.ts). */
+  function hostsOf(host: string, forwardedHost: string): string[] {
+    const forwarded = config.trustProxy ? forwardedHost.split(',')[0].trim() : '';
+    return forwarded === '' ? [host] : [host, forwarded];
+  }
+
   /** The admin session of an upgrade: its cookie, if the request is same-origin (no cross-site hijack). */
-  function adminHashOf(cookie: string, origin: string, host: string): string | null {
-    if (!sameOrigin(origin, [host])) return null;
+  function adminHashOf(cookie: string, origin: string, hosts: string[]): string | null {
+    if (!sameOrigin(origin, hosts)) return null;
     return deps.admin.sessions.find(cookieValue(cookie), Date.now())?.hash ?? null;
   }
 
