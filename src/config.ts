@@ -6,7 +6,8 @@
 // touch the file system, or fall back to a default when a variable is set but wrong. Every knob has a
 // row in README.md, and a test checks that table against CONFIG_ENV_NAMES both ways.
 
-import { booleanKnob, integerKnob, type Knob, oneOfKnob, pathKnob, Rejection, textKnob } from './config/knobs.js';
+import { parseScryptHash } from './admin/password.js';
+import { anyTextKnob, booleanKnob, integerKnob, type Knob, oneOfKnob, optionalTextKnob, pathKnob, Rejection, textKnob } from './config/knobs.js';
 import { closestName } from './config/suggest.js';
 
 export const ACK_MODES = ['durable', 'memory'] as const;
@@ -55,6 +56,18 @@ export interface Config {
   readonly wsMaxBackpressureBytes: number;
   readonly wsIdleTimeoutS: number;
   readonly wsMaxConnections: number;
+  /** Admin console user; null = admin not configured (every /api/admin call gets 503). */
+  readonly adminUser: string | null;
+  /** Plain admin password (ADMIN_PASSWORD); exactly one of this and adminPasswordHash is set with adminUser. */
+  readonly adminPassword: string | null;
+  /** scrypt hash of the admin password (ADMIN_PASSWORD_HASH, see src/admin/password.ts). */
+  readonly adminPasswordHash: string | null;
+  /** NODE_ENV as given; `production` adds `Secure` to the admin cookie. */
+  readonly nodeEnv: string | null;
+  /** Audit/security log rows older than this are dropped; 0 = only the row cap applies. */
+  readonly auditRetentionDays: number;
+  /** Most audit/security log rows kept; the oldest go first. */
+  readonly auditMaxRows: number;
 }
 
 export const DEFAULT_PORT = 3000;
@@ -84,6 +97,11 @@ export const DEFAULT_WS_MAX_PAYLOAD_BYTES = 102_400;
 export const DEFAULT_WS_MAX_BACKPRESSURE_BYTES = 1_048_576;
 export const DEFAULT_WS_IDLE_TIMEOUT_S = 120;
 export const DEFAULT_WS_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_AUDIT_RETENTION_DAYS = 30;
+export const DEFAULT_AUDIT_MAX_ROWS = 100_000;
+/** The login refuses longer input (CONTRACT-ADMIN §2.1), so longer credentials could never log in. */
+export const ADMIN_USER_MAX_LENGTH = 64;
+export const ADMIN_PASSWORD_MAX_LENGTH = 128;
 
 const MS = 'milliseconds';
 
@@ -123,9 +141,23 @@ const KNOBS: { readonly [K in keyof Config]: Knob<Config[K]> } = {
   // uWebSockets.js refuses an idle timeout under 8 s or over 960 s (and rounds to 4 s).
   wsIdleTimeoutS: integerKnob('VIBEFIXER_WS_IDLE_TIMEOUT_S', DEFAULT_WS_IDLE_TIMEOUT_S, 8, 960, 'seconds'),
   wsMaxConnections: integerKnob('VIBEFIXER_WS_MAX_CONNECTIONS', DEFAULT_WS_MAX_CONNECTIONS, 1, 1_000_000, 'connections'),
+  adminUser: optionalTextKnob('ADMIN_USER', ADMIN_USER_MAX_LENGTH, `1..${ADMIN_USER_MAX_LENGTH} characters, no surrounding whitespace`),
+  adminPassword: optionalTextKnob(
+    'ADMIN_PASSWORD',
+    ADMIN_PASSWORD_MAX_LENGTH,
+    `1..${ADMIN_PASSWORD_MAX_LENGTH} characters, no surrounding whitespace`,
+  ),
+  adminPasswordHash: optionalTextKnob('ADMIN_PASSWORD_HASH', 1_000, 'scrypt$N$r$p$salt$key from `npm run admin:hash`', (raw) => {
+    const parsed = parseScryptHash(raw);
+    return typeof parsed === 'string' ? parsed : undefined;
+  }),
+  nodeEnv: anyTextKnob('NODE_ENV', 'any value; production adds Secure to the admin cookie'),
+  auditRetentionDays: integerKnob('VIBEFIXER_AUDIT_RETENTION_DAYS', DEFAULT_AUDIT_RETENTION_DAYS, 0, 36_500, 'days'),
+  auditMaxRows: integerKnob('VIBEFIXER_AUDIT_MAX_ROWS', DEFAULT_AUDIT_MAX_ROWS, 1_000, 10_000_000, 'rows'),
 };
 
 type Field = keyof Config;
+const SECRET_ENV: ReadonlySet<string> = new Set(['ADMIN_PASSWORD', 'ADMIN_PASSWORD_HASH']);
 const FIELDS = Object.keys(KNOBS) as Field[];
 
 /** Every variable loadConfig reads, in table order. */
@@ -164,10 +196,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = '.'): 
   for (const field of FIELDS) {
     const knob: Knob<unknown> = KNOBS[field];
     const raw = env[knob.env];
-    const value =
-      raw === undefined ? knob.fallback(cwd) : raw === '' ? new Rejection('is empty, not unset') : knob.parse(raw, cwd);
+    const unset = raw === undefined || (raw === '' && knob.emptyIsUnset === true);
+    const value = unset ? knob.fallback(cwd) : raw === '' ? new Rejection('is empty, not unset') : knob.parse(raw, cwd);
     if (value instanceof Rejection) {
-      problems.push(`${knob.env}=${JSON.stringify(raw)} ${value.why} (expected ${knob.expected})`);
+      // Secrets are never echoed, not even in a start-up error.
+      const shownRaw = SECRET_ENV.has(knob.env) ? '"[REDACTED]"' : JSON.stringify(raw);
+      problems.push(`${knob.env}=${shownRaw} ${value.why} (expected ${knob.expected})`);
       failed.add(field);
     } else {
       values[field] = value;
@@ -190,7 +224,34 @@ function crossFieldProblems(config: Config, env: Record<string, string | undefin
       `${shown('queueMaxPending')} is less than ${shown('flushMaxBatch')}: the queue must hold at least one full batch`,
     );
   }
+  problems.push(...adminProblems(config, failed));
   return problems;
+}
+
+/** Admin is all or nothing: a user with exactly one of the password and its hash, or none of them. */
+function adminProblems(config: Config, failed: Set<Field>): string[] {
+  if (failed.has('adminUser') || failed.has('adminPassword') || failed.has('adminPasswordHash')) return [];
+  const secrets = (config.adminPassword === null ? 0 : 1) + (config.adminPasswordHash === null ? 0 : 1);
+  if (secrets === 2) return ['ADMIN_PASSWORD and ADMIN_PASSWORD_HASH are both set: keep only one (the hash is the safer)'];
+  if (config.adminUser !== null && secrets === 0) return ['ADMIN_USER is set without ADMIN_PASSWORD or ADMIN_PASSWORD_HASH: admin would stay locked'];
+  if (config.adminUser === null && secrets === 1) {
+    return [`${config.adminPassword === null ? 'ADMIN_PASSWORD_HASH' : 'ADMIN_PASSWORD'} is set without ADMIN_USER: admin would stay locked`];
+  }
+  return [];
+}
+
+/** The configuration as it may be logged: the admin password and its hash replaced. */
+export function printableConfig(c: Config): Record<string, unknown> {
+  return {
+    ...c,
+    adminPassword: c.adminPassword === null ? null : '[REDACTED]',
+    adminPasswordHash: c.adminPasswordHash === null ? null : '[REDACTED]',
+  };
+}
+
+/** True when both a user and a password (or its hash) are configured. */
+export function adminConfigured(c: Config): boolean {
+  return c.adminUser !== null && (c.adminPassword !== null || c.adminPasswordHash !== null);
 }
 
 function unknownNameProblems(env: Record<string, string | undefined>): string[] {

@@ -58,14 +58,17 @@ describe('boundaries of DESIGN.md', () => {
     expect(bad).toEqual([]);
   });
 
-  it('imports point one way: ws → http → api → state, persist → workers, both on src/model; game stays pure', () => {
+  it('imports point one way: ws → http → admin → api → state, persist → workers, both on src/model; game stays pure', () => {
     // No carve-outs: ports (state's change sink and session loader) are implemented structurally.
     const forbidden: Record<string, RegExp> = {
       'src/game': /^(src\/(?!game|model\/records)|uWebSockets|better-sqlite3|piscina|node:(?!crypto))/,
       'src/http': /^src\/(ws|persist|server)\//,
       'src/ws': /^src\/(persist|server)\//,
-      'src/api': /^src\/(http|ws|persist|server)\//,
-      'src/state': /^src\/(http|ws|api|persist|server)\//,
+      'src/api': /^src\/(http|ws|admin|persist|server)\//,
+      // The admin console's role: auth, lockout, cookie, Origin, audit log, admin commands and views.
+      // Transports (uWS) stay in src/http and src/ws; storage is reached only through the change port.
+      'src/admin': /^(src\/(http|ws|persist|server)\/|uWebSockets|better-sqlite3|piscina|workers\/)/,
+      'src/state': /^src\/(http|ws|api|admin|persist|server)\//,
       'src/persist': /^src\/(http|ws|api|state|game|server)\//,
       // The neutral folder both threads import: records and the thread protocol, no I/O.
       'src/model': /^(src\/(?!model\/)|workers\/|uWebSockets|better-sqlite3|piscina|node:)/,

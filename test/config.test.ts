@@ -13,7 +13,10 @@ import {
   DEFAULT_TRUST_PROXY,
   describeDurability,
   loadConfig,
+  adminConfigured,
+  printableConfig,
 } from '../src/config.js';
+import { makeScryptHash } from '../src/admin/password.js';
 
 const CWD = '/srv/vibefixer';
 
@@ -256,6 +259,8 @@ describe('loadConfig: the whole result', () => {
       retryMaxBackoffMs: 5000, checkpointIntervalMs: 1000, staleSweepIntervalMs: 30000, sessionRetentionDays: 30,
       highScoreRetentionDays: 180, logLevel: 'info', statsPushMs: 250, wsMaxPayloadBytes: 102400,
       wsMaxBackpressureBytes: 1048576, wsIdleTimeoutS: 120, wsMaxConnections: 10000,
+      adminUser: null, adminPassword: null, adminPasswordHash: null, nodeEnv: null,
+      auditRetentionDays: 30, auditMaxRows: 100000,
     });
   });
 
@@ -347,6 +352,62 @@ describe('describeDurability', () => {
     ).toBe(
       'ack=memory, flush every 20 ms, synchronous=FULL: a process crash or a power loss loses at most the writes of the last ~20 ms plus one commit (while commits fail: every pending write, up to 5000 entities)',
     );
+  });
+});
+
+describe('loadConfig: admin console', () => {
+  const HASH = makeScryptHash('s3cret', 1024, 8, 1);
+
+  it('leaves admin unconfigured when the variables are unset or empty (docker-compose passes them empty)', () => {
+    expect(adminConfigured(load({}))).toBe(false);
+    const empty = load({ ADMIN_USER: '', ADMIN_PASSWORD: '', ADMIN_PASSWORD_HASH: '', NODE_ENV: '' });
+    expect(adminConfigured(empty)).toBe(false);
+    expect(empty.adminUser).toBeNull();
+  });
+
+  it('configures admin with a user and either a plain password or its scrypt hash', () => {
+    const plain = load({ ADMIN_USER: 'admin', ADMIN_PASSWORD: 's3cret' });
+    expect(adminConfigured(plain)).toBe(true);
+    expect(plain.adminPassword).toBe('s3cret');
+    const hashed = load({ ADMIN_USER: 'admin', ADMIN_PASSWORD_HASH: HASH });
+    expect(adminConfigured(hashed)).toBe(true);
+    expect(hashed.adminPasswordHash).toBe(HASH);
+  });
+
+  it('refuses half a configuration, both secrets at once, and values the login could never match', () => {
+    expect(problemsOf({ ADMIN_USER: 'admin' })).toEqual(['ADMIN_USER is set without ADMIN_PASSWORD or ADMIN_PASSWORD_HASH: admin would stay locked']);
+    expect(problemsOf({ ADMIN_PASSWORD: 's3cret' })).toEqual(['ADMIN_PASSWORD is set without ADMIN_USER: admin would stay locked']);
+    expect(problemsOf({ ADMIN_USER: 'a', ADMIN_PASSWORD: 'p', ADMIN_PASSWORD_HASH: HASH })).toEqual([
+      'ADMIN_PASSWORD and ADMIN_PASSWORD_HASH are both set: keep only one (the hash is the safer)',
+    ]);
+    expect(problemsOf({ ADMIN_USER: ' admin', ADMIN_PASSWORD: 'p' })).toEqual([
+      'ADMIN_USER=" admin" has leading or trailing whitespace (expected 1..64 characters, no surrounding whitespace)',
+    ]);
+    expect(problemsOf({ ADMIN_USER: 'u'.repeat(65), ADMIN_PASSWORD: 'p' })[0]).toContain('is longer than 64 characters');
+  });
+
+  it('never echoes a password or a hash in a configuration error', () => {
+    const problems = problemsOf({ ADMIN_USER: 'admin', ADMIN_PASSWORD: ' hunter2 ' });
+    expect(problems).toEqual(['ADMIN_PASSWORD="[REDACTED]" has leading or trailing whitespace (expected 1..128 characters, no surrounding whitespace)']);
+    const bad = problemsOf({ ADMIN_USER: 'admin', ADMIN_PASSWORD_HASH: 'md5$abcdef' });
+    expect(bad).toEqual(['ADMIN_PASSWORD_HASH="[REDACTED]" is not scrypt$N$r$p$salt$key (make one with `npm run admin:hash`) (expected scrypt$N$r$p$salt$key from `npm run admin:hash`)']);
+    expect(bad.join()).not.toContain('abcdef');
+  });
+
+  it('keeps secrets out of the configuration it logs', () => {
+    const printable = JSON.stringify(printableConfig(load({ ADMIN_USER: 'admin', ADMIN_PASSWORD: 'hunter2' })));
+    expect(printable).not.toContain('hunter2');
+    expect(printable).toContain('"adminUser":"admin"');
+  });
+
+  it('takes NODE_ENV as given (production adds Secure to the admin cookie)', () => {
+    expect(load({ NODE_ENV: 'production' }).nodeEnv).toBe('production');
+    expect(load({ NODE_ENV: 'test' }).nodeEnv).toBe('test');
+  });
+
+  it('checks the audit log bounds', () => {
+    expect(load({ VIBEFIXER_AUDIT_RETENTION_DAYS: '0', VIBEFIXER_AUDIT_MAX_ROWS: '5000' })).toMatchObject({ auditRetentionDays: 0, auditMaxRows: 5000 });
+    expect(problemsOf({ VIBEFIXER_AUDIT_MAX_ROWS: '999' })).toEqual(['VIBEFIXER_AUDIT_MAX_ROWS="999" is out of range (expected 1000..10000000 rows)']);
   });
 });
 

@@ -20,6 +20,8 @@ const NAMES = [
   'vibefixer_sessions_active',
   'vibefixer_ws_connections',
   'vibefixer_ws_buffered_bytes',
+  'vibefixer_admin_sessions',
+  'vibefixer_audit_rows',
   'nodejs_eventloop_lag_seconds',
 ];
 

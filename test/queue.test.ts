@@ -109,7 +109,7 @@ describe('write-behind queue', () => {
     q.upsert('artifacts', 'a#0', ['a', 0, 'artifact_0_x', 1, 2, 'inAir', 5, 5]);
     q.upsert('artifacts', 'a#0', ['a', 0, 'artifact_0_x', 1, 2, 'ground', 5, 6]);
     q.upsert('artifacts', 'a#1', ['a', 1, 'artifact_1_y', 3, 4, 'inAir', 6, 6]);
-    q.upsert('notices', 'n1', ['n1', 't', 'm', '2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z']);
+    q.upsert('notices', 'n1', ['n1', 't', 'm', '2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z', 1, 1]);
     q.delete('notices', 'n1');
     expect(q.depth).toBe(3);
     await until(() => store.calls.length === 1);

@@ -62,7 +62,7 @@ describe('persistence worker: apply and reload', () => {
     expect(applied.commitMs).toBeGreaterThanOrEqual(0);
 
     expect((await reloadAll()).sessions).toEqual([active]); // only active sessions are reloaded
-    const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 2, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest');
+    const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 2, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest');
     expect(rest.stats).toEqual(b.stats);
     expect(rest.highScores).toEqual([highScore(2, 3000), highScore(3, 2000)]); // newest first, limited
     expect(rest.maxHighScoreId).toBe(3);
@@ -91,7 +91,7 @@ describe('persistence worker: apply and reload', () => {
     const reopened = ok(await handle(openTask(dbPath)), 'open');
     expect(reopened).toMatchObject({ created: false, lastSeq: 4, sessionsToday: 1, quarantinedTo: null });
     expect((await reloadAll()).sessions).toEqual([session('a')]);
-    expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 1, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest').stats.startedCount).toBe(1);
+    expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 1, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest').stats.startedCount).toBe(1);
   });
 
   it('writes a level and its segments once and never overwrites them with a later level row', async () => {
@@ -129,7 +129,7 @@ describe('persistence worker: apply and reload', () => {
     expect(older.applied).toBe(false);
     expect((await reloadAll()).sessions).toEqual([session('s', { score: 2 })]);
     // A replayed delta is not added twice.
-    const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest');
+    const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest');
     expect(rest.stats).toMatchObject({ startedCount: 1, endedCount: 1 });
     expect(rest.highScores).toEqual([]);
 
@@ -190,7 +190,7 @@ describe('persistence worker: apply and reload', () => {
   });
 
   it('answers NOT_OPEN to a task sent before open (no workerData on this thread)', async () => {
-    const reply = failed(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100 }));
+    const reply = failed(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }));
     expect(reply).toMatchObject({ code: 'NOT_OPEN', retryable: false });
   });
 

@@ -59,7 +59,7 @@ describe('persistence worker: retention', () => {
     ok(await handle(applyTask(b)), 'apply');
 
     const reply = ok(
-      await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 7, highScoreRetentionDays: 7, idempotencyWindowMs: 86_400_000 }),
+      await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 7, highScoreRetentionDays: 7, idempotencyWindowMs: 86_400_000, auditRetentionDays: 0, auditMaxRows: 100_000 }),
       'retention',
     );
     expect(reply).toMatchObject({ deletedSessions: 1, deletedHighScores: 1 });
@@ -75,7 +75,7 @@ describe('persistence worker: retention', () => {
       { session_id: 'recent-ended' },
     ]);
     expect(await activeIds()).toEqual(['old-active']);
-    const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest');
+    const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest');
     expect(rest.highScores).toEqual([highScore(2, recent)]);
     expect(rest.maxHighScoreId).toBe(2);
   });
@@ -85,7 +85,7 @@ describe('persistence worker: retention', () => {
     ok(await handle(openTask(dbPath)), 'open');
     ok(await handle(applyTask(batch(1, { sessions: [ended('ancient', 1)], highScores: [highScore(1, 1)] }))), 'apply');
     const reply = ok(
-      await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 0, highScoreRetentionDays: 0, idempotencyWindowMs: 86_400_000 }),
+      await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 0, highScoreRetentionDays: 0, idempotencyWindowMs: 86_400_000, auditRetentionDays: 0, auditMaxRows: 100_000 }),
       'retention',
     );
     expect(reply).toMatchObject({ deletedSessions: 0, deletedHighScores: 0 });
@@ -100,7 +100,7 @@ describe('persistence worker: retention', () => {
     const highScores = Array.from({ length: n }, (_, i) => highScore(i + 1, 1000 + i));
     ok(await handle(applyTask(batch(1, { sessions, highScores }))), 'apply');
     const reply = ok(
-      await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 1, highScoreRetentionDays: 1, idempotencyWindowMs: 86_400_000 }),
+      await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 1, highScoreRetentionDays: 1, idempotencyWindowMs: 86_400_000, auditRetentionDays: 0, auditMaxRows: 100_000 }),
       'retention',
     );
     expect(reply).toMatchObject({ deletedSessions: n, deletedHighScores: n });
@@ -112,8 +112,8 @@ describe('persistence worker: retention', () => {
   it('still reports the highest high-score id ever written after retention emptied the table', async () => {
     ok(await handle(openTask(tempDbPath())), 'open');
     ok(await handle(applyTask(batch(1, { highScores: [highScore(41, 1)] }))), 'apply');
-    ok(await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 0, highScoreRetentionDays: 1, idempotencyWindowMs: 86_400_000 }), 'retention');
-    expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest')).toMatchObject({
+    ok(await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 0, highScoreRetentionDays: 1, idempotencyWindowMs: 86_400_000, auditRetentionDays: 0, auditMaxRows: 100_000 }), 'retention');
+    expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest')).toMatchObject({
       highScores: [],
       maxHighScoreId: 41,
     });

@@ -53,7 +53,7 @@ describe('persistence worker: reload', () => {
   it('returns the counters, the newest high scores, notices and settings in one reply (zeros on a new database)', async () => {
     const dbPath = tempDbPath();
     ok(await handle(openTask(dbPath)), 'open');
-    expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest')).toMatchObject({
+    expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest')).toMatchObject({
       stats: stats(), highScores: [], maxHighScoreId: 0, notices: [], settings: [],
     });
     ok(
@@ -71,7 +71,7 @@ describe('persistence worker: reload', () => {
     );
     await closeWorker();
     ok(await handle(openTask(dbPath)), 'open');
-    const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest');
+    const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest');
     expect(rest).toMatchObject({
       stats: stats({ startedCount: 3 }),
       highScores: [highScore(3, 20), highScore(2, 20), highScore(1, 10)], // created_at DESC, id DESC
@@ -79,8 +79,8 @@ describe('persistence worker: reload', () => {
       notices: [notice('n1'), notice('n2')],
       settings: [setting('a', 1), setting('b', 2)],
     });
-    expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 0, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest').highScores).toEqual([]);
-    expect(failed(await handle({ kind: 'reloadRest', highScoreLimit: -1 }))).toMatchObject({ code: 'INTERNAL' });
+    expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 0, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest').highScores).toEqual([]);
+    expect(failed(await handle({ kind: 'reloadRest', highScoreLimit: -1, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }))).toMatchObject({ code: 'INTERNAL' });
   });
 
   it('counts sessions started in a half-open window [fromMs, toMs)', async () => {

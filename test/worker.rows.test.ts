@@ -28,7 +28,7 @@ afterEach(closeWorker);
 afterAll(removeTempDirs);
 
 async function rest() {
-  return ok(await handle({ kind: 'reloadRest', highScoreLimit: 100, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest');
+  return ok(await handle({ kind: 'reloadRest', highScoreLimit: 100, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest');
 }
 
 describe('persistence worker: typed rows per table', () => {

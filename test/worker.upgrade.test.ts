@@ -99,7 +99,7 @@ describe('persistence worker: upgrade in place from the msgpack documents', () =
       const loaded = ok(await handle({ kind: 'loadSessions', ids: [...want.allSessions.map((x) => x.id), BROKEN_SESSION_ID] }), 'loadSessions');
       expect(await loadRecords(want.activeSessions.map((x) => x.id))).toEqual(want.activeSessions);
       expect(loaded.missingIds).toEqual([...want.allSessions.filter((x) => x.status === 'ended').map((x) => x.id), BROKEN_SESSION_ID]);
-      const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest');
+      const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest');
       expect(rest).toMatchObject({
         stats: want.stats, highScores: want.highScores, maxHighScoreId: want.maxHighScoreId, notices: want.notices, settings: want.settings,
       });
@@ -108,7 +108,7 @@ describe('persistence worker: upgrade in place from the msgpack documents', () =
       // --- the upgraded file takes new batches on top ----------------------------------------
       const next = batch(want.lastSeq + 1, { sessions: [{ session: session('new') }], stats: stats({ startedCount: 1 }) });
       expect(ok(await handle(applyTask(next)), 'apply')).toMatchObject({ applied: true });
-      expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 0, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest').stats.startedCount).toBe(want.stats.startedCount + 1);
+      expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 0, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest').stats.startedCount).toBe(want.stats.startedCount + 1);
       await closeWorker();
       expect(ok(await handle(openTask(dbPath)), 'open')).toMatchObject({ migratedFrom: LATEST_SCHEMA_VERSION, lastSeq: want.lastSeq + 1 });
     });

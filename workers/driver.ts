@@ -30,6 +30,11 @@ export interface RetentionCutoffs {
   sessionsBeforeMs: number | null;
   highScoresBeforeMs: number | null;
   idempotencyBeforeMs: number;
+  /** Admin sessions that expired before this are deleted. */
+  adminSessionsBeforeMs: number;
+  /** Audit rows older than this are deleted (null: kept by age); at most `auditMaxRows` newest are kept. */
+  auditBeforeMs: number | null;
+  auditMaxRows: number;
 }
 
 export type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, StoredSession } from '../src/model/rows.js';

@@ -197,6 +197,9 @@ function retentionCutoffs(task: RetentionTask): RetentionCutoffs {
     sessionsBeforeMs: cutoff(task.sessionRetentionDays, 'sessionRetentionDays'),
     highScoresBeforeMs: cutoff(task.highScoreRetentionDays, 'highScoreRetentionDays'),
     idempotencyBeforeMs: task.nowMs - task.idempotencyWindowMs,
+    adminSessionsBeforeMs: task.nowMs,
+    auditBeforeMs: cutoff(task.auditRetentionDays ?? 0, 'auditRetentionDays'),
+    auditMaxRows: Number.isSafeInteger(task.auditMaxRows) && task.auditMaxRows > 0 ? task.auditMaxRows : Number.MAX_SAFE_INTEGER,
   };
 }
 

@@ -25,6 +25,12 @@ export const NOT_LOADED = 'Session could not be loaded: storage unavailable, ret
 export const INVALID_IDEMPOTENCY_KEY = 'Invalid Idempotency-Key';
 export const IDEMPOTENCY_KEY_REUSED = 'Idempotency-Key was already used with a different request';
 
+/** Who sent a command: the client key (rate limit, audit) and the write's idempotency key, if any. */
+export interface Sender {
+  client: string;
+  retry?: RetryKey;
+}
+
 /** A write's idempotency key, scoped to the client that sent it. */
 export interface RetryKey {
   client: string;
@@ -76,6 +82,21 @@ export interface Dispatcher {
    * per request would cost more than the request at full load).
    */
   log?: Pick<Logger, 'debug' | 'warn'>;
+  /**
+   * The same security events for the audit log the admin console serves (CONTRACT-ADMIN §3.1.3):
+   * `rate_limit` once per client and window, `validation_failed` for each refused write body.
+   */
+  audit?(event: SecurityEvent): void;
+}
+
+export interface SecurityEvent {
+  type: 'rate_limit' | 'validation_failed';
+  client: string;
+  op: Op;
+  /** validation_failed: the error string answered. */
+  reason?: string;
+  /** rate_limit: seconds until the window ends. */
+  retryAfterS?: number;
 }
 
 /**
@@ -87,7 +108,10 @@ export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: stri
     const decision = d.limiter.take(clientKey, d.now());
     if (!decision.allowed) {
       d.onRefused?.('rate');
-      if (decision.first) d.log?.warn({ event: 'rate_limit', client: clientKey, op }, 'rate limit exceeded');
+      if (decision.first) {
+        d.log?.warn({ event: 'rate_limit', client: clientKey, op }, 'rate limit exceeded');
+        d.audit?.({ type: 'rate_limit', client: clientKey, op, retryAfterS: decision.retryAfterS });
+      }
       return fail(429, RATE_LIMITED, decision.retryAfterS);
     }
   }
@@ -106,8 +130,9 @@ export function complete(
   sessionId: string | undefined,
   body: unknown,
   reply: (a: Answer) => void,
-  retry?: RetryKey,
+  from: Sender = { client: '' },
 ): void {
+  const retry = from.retry;
   let remember: Remember | undefined;
   if (retry !== undefined && COMMANDS[op].write) {
     const fingerprint = fingerprintOf(op, sessionId, body);
@@ -129,20 +154,29 @@ export function complete(
       return reply(fail(503, QUEUE_FULL, 1));
     }
   }
-  if (!COMMANDS[op].session) return run(d, op, null, body, reply, remember);
+  if (!COMMANDS[op].session) return run(d, op, null, body, reply, remember, from.client);
   // The session may have ended while the body was arriving: it is looked up now.
   d.state.sessions.use(sessionId ?? '', (use) => {
     if (use === 'missing') reply(fail(404, SESSION_NOT_FOUND));
     else if (use === 'unavailable') reply(fail(503, NOT_LOADED, 1));
-    else run(d, op, use, body, reply, remember);
+    else run(d, op, use, body, reply, remember, from.client);
   });
 }
 
 type Remember = RetryKey & { fingerprint: string };
 
-function run(d: Dispatcher, op: Op, session: SessionRecord | null, body: unknown, reply: (a: Answer) => void, remember?: Remember): void {
+function run(
+  d: Dispatcher,
+  op: Op,
+  session: SessionRecord | null,
+  body: unknown,
+  reply: (a: Answer) => void,
+  remember: Remember | undefined,
+  client: string,
+): void {
   let answer = runCommand(context(d), op, session, body);
   if (d.log) logOutcome(d.log, op, answer);
+  if (answer.status === 400 && d.audit && COMMANDS[op].write) d.audit({ type: 'validation_failed', client, op, reason: String(answer.body.error) });
   if (remember !== undefined && answer.seq !== null && answer.status < 300) {
     // Handed on in the same run as the write's own rows: both land in one batch.
     const seq = d.state.idempotency.remember(remember.client, remember.key, remember.fingerprint, answer, d.now());

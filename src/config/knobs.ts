@@ -20,6 +20,11 @@ export interface Knob<T> {
   readonly fallback: (cwd: string) => T;
   /** Parses a set, non-empty value. */
   readonly parse: (raw: string, cwd: string) => T | Rejection;
+  /**
+   * A set but empty value means "unset" (only for variables that docker-compose passes through
+   * as `NAME=${NAME}`, which arrive empty when the operator left them out). Default: an error.
+   */
+  readonly emptyIsUnset?: boolean;
 }
 
 const INTEGER = /^-?\d+$/;
@@ -101,4 +106,29 @@ export function pathKnob<F extends string | null>(
       return untrimmed(raw) ?? (why === undefined ? resolve(cwd, raw) : new Rejection(why));
     },
   };
+}
+
+/**
+ * An optional secret or name: unset or empty = null (not configured). Set, it must have no
+ * surrounding whitespace (the login trims what is typed, so such a value could never match) and at
+ * most `maxLength` characters (longer input is refused at the login door).
+ */
+export function optionalTextKnob(env: string, maxLength: number, expected: string, check?: (raw: string) => string | undefined): Knob<string | null> {
+  return {
+    env,
+    expected,
+    emptyIsUnset: true,
+    fallback: () => null,
+    parse: (raw) => {
+      if (raw.trim() !== raw) return new Rejection('has leading or trailing whitespace');
+      if (raw.length > maxLength) return new Rejection(`is longer than ${maxLength} characters`);
+      const why = check?.(raw);
+      return why === undefined ? raw : new Rejection(why);
+    },
+  };
+}
+
+/** Any non-blank value, taken as is (e.g. NODE_ENV, whose values other tools define). */
+export function anyTextKnob(env: string, expected: string): Knob<string | null> {
+  return { env, expected, emptyIsUnset: true, fallback: () => null, parse: (raw) => (raw.trim() === '' ? new Rejection('is blank') : raw) };
 }

@@ -51,9 +51,9 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
   const command = (op: Op, method: 'get' | 'post', withSession: boolean) => (res: HttpResponse, req: HttpRequest) => {
     const sessionId = withSession ? req.getParameter(0) : undefined;
     // Read synchronously (uWS invalidates req after this call). The client's address is read only
-    // when something uses it: the rate limiter, or an idempotency key (scoped per client).
+    // when something uses it: the rate limiter, an idempotency key (scoped per client), the audit log.
     const retryHeader = method === 'post' ? req.getHeader('idempotency-key') : '';
-    const key = method === 'post' && (d.limiter.enabled || retryHeader !== '') ? clientKey(res, req, deps.trustProxy) : '';
+    const key = method === 'post' && (d.limiter.enabled || retryHeader !== '' || d.audit !== undefined) ? clientKey(res, req, deps.trustProxy) : '';
     const pending = watch(res);
     const reply = (answer: Answer) => {
       if (!pending.aborted) res.cork(() => writeAnswer(res, answer));
@@ -68,7 +68,7 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
         if (body.kind === 'tooLarge') return reply({ status: 413, body: { error: 'Payload too large' }, seq: null });
         if (body.kind === 'invalidJson') return reply({ status: 400, body: { error: 'Invalid JSON' }, seq: null });
         try {
-          complete(d, op, sessionId, body.value, reply, retry);
+          complete(d, op, sessionId, body.value, reply, { client: key, retry });
         } catch (error) {
           internalError(res, pending, error, op);
         }

@@ -112,6 +112,9 @@ export interface RetentionTask {
   highScoreRetentionDays: number;
   /** Idempotency keys older than this are deleted. */
   idempotencyWindowMs: number;
+  /** Audit rows older than this many days are deleted (0 keeps them by age), and beyond the newest auditMaxRows. */
+  auditRetentionDays: number;
+  auditMaxRows: number;
 }
 
 export interface BackupTask {

@@ -85,6 +85,9 @@ export interface NoticeRecord {
   message: string;
   validFrom: string;
   validTo: string;
+  /** Set by the admin console; absent on notices stored before it existed. */
+  createdAtMs?: number;
+  updatedAtMs?: number;
 }
 
 export interface SettingRecord {

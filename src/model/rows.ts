@@ -65,8 +65,20 @@ export type HighScoreRow = [
   remainingUnchecked: number,
 ];
 
-/** notices. Key: id. Validity bounds stay ISO strings as the contract serves them. */
-export type NoticeRow = [id: string, title: string, message: string, validFrom: string, validTo: string];
+/**
+ * notices. Key: id. Validity bounds stay ISO strings as the contract serves them (years 0000–9999
+ * only, so they compare as strings). createdAtMs/updatedAtMs: null for notices written before the
+ * admin console existed.
+ */
+export type NoticeRow = [
+  id: string,
+  title: string,
+  message: string,
+  validFrom: string,
+  validTo: string,
+  createdAtMs: number | null,
+  updatedAtMs: number | null,
+];
 
 /** settings. Key: key. */
 export type SettingRow = [key: string, value: number, updatedAtMs: number];
@@ -83,6 +95,30 @@ export type IdempotencyRow = [
   body: string,
   seq: number,
   createdAtMs: number,
+];
+
+/**
+ * admin_sessions. Key: tokenHash, the SHA-256 (hex) of the cookie's token; the token itself is never
+ * stored, logged or sent anywhere but in the Set-Cookie of the login answer.
+ */
+export type AdminSessionRow = [tokenHash: string, createdAtMs: number, expiresAtMs: number];
+
+export type AuditCategory = 'security' | 'gameplay';
+export type AuditSeverity = 'info' | 'low' | 'medium' | 'high';
+
+/**
+ * audit_log: the security and audit log the admin console serves (CONTRACT-ADMIN §3.1). Key: id,
+ * increasing in the order the events happened. `details` is a JSON object text, redacted before
+ * it is built (no password, secret, token or authorization value ever reaches a row).
+ */
+export type AuditRow = [
+  id: number,
+  atMs: number,
+  category: AuditCategory,
+  severity: AuditSeverity,
+  eventType: string,
+  message: string,
+  details: string,
 ];
 
 /**
@@ -110,12 +146,15 @@ export interface UpsertRows {
   notices: NoticeRow;
   settings: SettingRow;
   idempotencyKeys: IdempotencyRow;
+  adminSessions: AdminSessionRow;
+  audit: AuditRow;
 }
 
 /** Every table a batch can delete from, and the key a delete names. */
 export interface DeleteKeys {
   highScores: number;
   notices: string;
+  adminSessions: string;
 }
 
 export type UpsertTable = keyof UpsertRows;
@@ -164,7 +203,7 @@ export function highScoreRow(h: HighScoreRecord): HighScoreRow {
 }
 
 export function noticeRow(n: NoticeRecord): NoticeRow {
-  return [n.id, n.title, n.message, n.validFrom, n.validTo];
+  return [n.id, n.title, n.message, n.validFrom, n.validTo, n.createdAtMs ?? null, n.updatedAtMs ?? null];
 }
 
 export function settingRow(s: SettingRecord): SettingRow {
@@ -176,7 +215,10 @@ export function highScoreOfRow(r: HighScoreRow): HighScoreRecord {
 }
 
 export function noticeOfRow(r: NoticeRow): NoticeRecord {
-  return { id: r[0], title: r[1], message: r[2], validFrom: r[3], validTo: r[4] };
+  const notice: NoticeRecord = { id: r[0], title: r[1], message: r[2], validFrom: r[3], validTo: r[4] };
+  if (r[5] !== null) notice.createdAtMs = r[5];
+  if (r[6] !== null) notice.updatedAtMs = r[6];
+  return notice;
 }
 
 export function settingOfRow(r: SettingRow): SettingRecord {
@@ -250,6 +292,10 @@ export interface RestQuery {
   /** Idempotency keys created at or after this instant, at most `idempotencyLimit` (the newest). */
   idempotencySinceMs: number;
   idempotencyLimit: number;
+  /** Admin sessions still valid at this instant are returned. */
+  nowMs: number;
+  /** The newest audit rows, at most this many. */
+  auditLimit: number;
 }
 
 /** Everything but the sessions, read once at start-up. */
@@ -262,9 +308,14 @@ export interface StoredRest {
   settings: SettingRecord[];
   /** Idempotency keys created at or after the `since` asked for, oldest first, at most the limit. */
   idempotencyKeys: IdempotencyRow[];
+  /** Admin sessions not expired at `nowMs`. */
+  adminSessions: AdminSessionRow[];
+  /** The newest audit rows, oldest first. */
+  audit: AuditRow[];
 }
 
 export interface RetentionResult {
+  deletedAuditRows?: number;
   deletedSessions: number;
   deletedHighScores: number;
 }

@@ -9,7 +9,8 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from '../api/dispatch.js';
 import { RateLimiter } from '../api/rate-limit.js';
-import type { Config } from '../config.js';
+import { adminConfigured, type Config } from '../config.js';
+import { registerAdminRoutes } from '../http/admin.js';
 import { registerRoutes } from '../http/app.js';
 import { createApp, listen } from '../http/server.js';
 import { StaticFiles } from '../http/static.js';
@@ -22,6 +23,7 @@ import { forgetHighScoresBefore } from '../state/catalog.js';
 import { HIGH_SCORE_LIST_LIMIT, HotState } from '../state/hot-state.js';
 import { IDEMPOTENCY_MAX_KEYS, IDEMPOTENCY_WINDOW_MS } from '../state/idempotency.js';
 import { registerWebSocket, type WsHub } from '../ws/hub.js';
+import { createAdmin } from './admin.js';
 import { healthBody } from './health.js';
 import { Metrics } from './metrics.js';
 import { backupNow, shutdownSequence } from './shutdown.js';
@@ -64,6 +66,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
 
   let ws: WsHub | null = null;
   let state: HotState | null = null;
+  let adminParts: { sessions: { size: number }; audit: { size: number } } | null = null;
   const metrics = new Metrics({
     queueDepth: () => queue.depth,
     oldestUnflushedSeconds: () => queue.oldestUnflushedMs() / 1000,
@@ -72,6 +75,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     wsConnections: () => ws?.connections ?? 0,
     wsBufferedBytes: () => ws?.bufferedBytes() ?? 0,
     sessionsDropped: () => state?.sessions.dropped ?? 0,
+    adminSessions: () => adminParts?.sessions.size ?? 0,
+    auditRows: () => adminParts?.audit.size ?? 0,
   });
   const queue = createQueue(opts.wrapStore ? opts.wrapStore(client) : client, config, opened.lastSeq, metrics, log, {
     onCommitted: (seq) => ws?.persisted(seq),
@@ -91,6 +96,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       highScoreLimit: HIGH_SCORE_LIST_LIMIT,
       idempotencySinceMs: reloadStartMs - IDEMPOTENCY_WINDOW_MS,
       idempotencyLimit: IDEMPOTENCY_MAX_KEYS,
+      nowMs: reloadStartMs,
+      auditLimit: config.auditMaxRows,
     },
     onSessions: (r) => hot.loadSessions(r),
     log,
@@ -118,6 +125,24 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   );
 
   let shuttingDown = false;
+  const onError = (error: unknown, where: string) => {
+    log.error({ event: 'server_error', where, err: error }, 'unhandled error in handler');
+    admin.serverError(where);
+  };
+  // Admin writes are answered after their commit whatever VIBEFIXER_ACK says (src/admin/console.ts).
+  const admin = createAdmin({
+    config,
+    log,
+    state: hot,
+    sink: queue,
+    gate: queue,
+    isShuttingDown: () => shuttingDown,
+    onError,
+    onLogin: (outcome) => metrics.adminLogins.inc({ outcome }),
+  });
+  adminParts = admin;
+  admin.sessions.load(reload.rest.adminSessions, Date.now());
+  admin.audit.load(reload.rest.audit);
   const limiter = new RateLimiter(config.rateLimitPerMin);
   const dispatcher: Dispatcher = {
     state: hot,
@@ -129,18 +154,29 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     now: Date.now,
     onRefused: (reason) => metrics.writesRefused.inc({ reason }),
     log,
+    // The audit log is served to admins only: without admin, no per-request work feeds it.
+    audit: adminConfigured(config) ? (event) => admin.securityEvent(event) : undefined,
   };
   const app = createApp();
+  registerAdminRoutes(app, { console: admin.console, trustProxy: config.trustProxy, onError });
   registerRoutes(app, {
     dispatcher,
     trustProxy: config.trustProxy,
     staticFiles,
     health: () => healthBody(queue, opened),
     metrics: () => metrics.text(),
-    onError: (error, where) => log.error({ event: 'server_error', where, err: error }, 'unhandled error in handler'),
+    onError,
   });
-  ws = registerWebSocket(app, { dispatcher, config, log, durableSeq: () => queue.durableSeq });
+  ws = registerWebSocket(app, {
+    dispatcher,
+    config,
+    log,
+    durableSeq: () => queue.durableSeq,
+    admin: { state: hot, sessions: admin.sessions, audit: admin.audit, now: Date.now },
+  });
   hot.observer = ws;
+  admin.sessions.onEnded = (hashes) => ws?.adminSessionsEnded(hashes);
+  admin.audit.onAppend = (row) => ws?.auditAppended(row);
 
   const listening = await listen(app, config.host, config.port);
   const timers = startTimers({ config, state: hot, queue, client, limiter, log, onRetention: (cutoffMs) => forgetHighScoresBefore(hot, cutoffMs) });
@@ -158,6 +194,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     refuseWrites: () => {
       shuttingDown = true;
       timers.stop();
+      admin.stop();
     },
     closeSockets: () => ws?.closeAll(),
   });

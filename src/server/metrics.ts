@@ -14,6 +14,8 @@ export interface MetricSources {
   wsBufferedBytes(): number;
   /** Sessions listed active at start-up whose rows were gone when they were first used. */
   sessionsDropped(): number;
+  adminSessions(): number;
+  auditRows(): number;
 }
 
 export class Metrics {
@@ -24,6 +26,7 @@ export class Metrics {
   readonly writesRefused: Counter<'reason'>;
   readonly reloadDuration: Gauge;
   readonly reloadRows: Gauge<'kind'>;
+  readonly adminLogins: Counter<'outcome'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -47,6 +50,14 @@ export class Metrics {
     gauge('vibefixer_sessions_active', 'Active sessions in memory', sources.sessionsActive);
     gauge('vibefixer_ws_connections', 'Open WebSocket connections', sources.wsConnections);
     gauge('vibefixer_ws_buffered_bytes', 'Bytes buffered for slow WebSocket readers (sum)', sources.wsBufferedBytes);
+    gauge('vibefixer_admin_sessions', 'Live admin sessions', sources.adminSessions);
+    gauge('vibefixer_audit_rows', 'Rows in the audit/security log', sources.auditRows);
+    this.adminLogins = new Counter({
+      name: 'vibefixer_admin_logins_total',
+      help: 'Admin login attempts by outcome: ok, failed (401), blocked (the 5th failure), locked (429)',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.batchSize = new Histogram({
       name: 'vibefixer_persist_batch_size',
       help: 'Changed rows per committed batch',

@@ -68,6 +68,8 @@ export function startTimers(d: TimerDeps): { stop(): void } {
       sessionRetentionDays: d.config.sessionRetentionDays,
       highScoreRetentionDays: d.config.highScoreRetentionDays,
       idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
+      auditRetentionDays: d.config.auditRetentionDays,
+      auditMaxRows: d.config.auditMaxRows,
     });
     if (!reply.ok) {
       d.log.warn({ event: 'retention_failed', error: reply }, 'retention failed');

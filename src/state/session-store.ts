@@ -60,6 +60,14 @@ export class SessionStore {
     return entry === undefined || Array.isArray(entry) ? undefined : entry;
   }
 
+  /**
+   * Every active session as held: hot records, and the schedule `[id, start, duration]` of those
+   * not loaded yet (the admin list shows them without loading each one).
+   */
+  values(): IterableIterator<SessionRecord | ColdSessionRow> {
+    return this.entries.values();
+  }
+
   /** Loads in flight or asked for (start-up waits for the stale ones before listening). */
   get loading(): number {
     return this.waiting.size;

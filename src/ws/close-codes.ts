@@ -13,6 +13,10 @@ import { SHUTTING_DOWN } from '../api/dispatch.js';
 
 /** A frame that cannot be decoded at all: text that is not JSON, binary that is not one msgpack value. */
 export const CLOSE_BAD_FRAME = 4400;
+/** The admin session this connection was opened with ended (logout or expiry): its admin topics stop. */
+export const CLOSE_ADMIN_SESSION_ENDED = 4401;
+/** A subscribe to an admin topic from a connection without a live admin session (a player's). */
+export const CLOSE_ADMIN_ONLY = 4403;
 /** Nothing heard from the client (no frame, no pong to our pings) for VIBEFIXER_WS_IDLE_TIMEOUT_S. */
 export const CLOSE_IDLE = 4408;
 /** More than MAX_IN_FLIGHT requests of one socket still waiting for their answer. */
@@ -21,13 +25,22 @@ export const CLOSE_TOO_MANY_IN_FLIGHT = 4429;
 export const CLOSE_SHUTTING_DOWN = 4503;
 
 /** Every close code this server sends itself (the README lists them). */
-export const WS_CLOSE_CODES: readonly number[] = Object.freeze([CLOSE_BAD_FRAME, CLOSE_IDLE, CLOSE_TOO_MANY_IN_FLIGHT, CLOSE_SHUTTING_DOWN]);
+export const WS_CLOSE_CODES: readonly number[] = Object.freeze([
+  CLOSE_BAD_FRAME,
+  CLOSE_ADMIN_SESSION_ENDED,
+  CLOSE_ADMIN_ONLY,
+  CLOSE_IDLE,
+  CLOSE_TOO_MANY_IN_FLIGHT,
+  CLOSE_SHUTTING_DOWN,
+]);
 
 /** The close reasons (the text the client receives with the code). */
 export const REASON_INVALID_JSON = 'Invalid JSON';
 export const REASON_INVALID_MSGPACK = 'Invalid msgpack';
 export const REASON_TOO_MANY_IN_FLIGHT = 'Too many requests in flight';
 export const REASON_IDLE = 'Idle timeout';
+export const REASON_ADMIN_ONLY = 'Admin session required';
+export const REASON_ADMIN_SESSION_ENDED = 'Admin session ended';
 /** The same text as the 503 answer to a write during shutdown. */
 export const REASON_SHUTTING_DOWN = SHUTTING_DOWN;
 

@@ -11,6 +11,10 @@
  * connections, answers owed per socket, subscriptions per socket. Never applies a rule.
  */
 import type { Logger } from 'pino';
+import { cookieValue } from '../admin/cookie.js';
+import { sameOrigin } from '../admin/origin.js';
+import type { AuditRow } from '../model/rows.js';
+import { AdminTopics, type AdminTopicDeps } from './admin-topics.js';
 import type { HighScoreRecord, SessionRecord } from '../model/protocol.js';
 import type { Dispatcher } from '../api/dispatch.js';
 import type { Config } from '../config.js';
@@ -41,6 +45,8 @@ export interface WsDeps {
   config: Config;
   log: Logger;
   durableSeq(): number;
+  /** The admin sessions and log behind the admin topics. */
+  admin: Omit<AdminTopicDeps, 'pushMs'>;
 }
 
 export interface WsHub {
@@ -51,6 +57,10 @@ export interface WsHub {
   statsChanged(): void;
   highScoreAdded(record: HighScoreRecord): void;
   persisted(seq: number): void;
+  /** A new audit/security log row (the admin:logs topic). */
+  auditAppended(row: AuditRow): void;
+  /** Admin sessions ended: connections opened with them are closed (4401). */
+  adminSessionsEnded(hashes: readonly string[]): void;
   /** Refuses new connections and closes every socket with 4503 (after the final flush). */
   closeAll(): void;
 }
@@ -60,7 +70,8 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
   const sockets = new Set<Socket>();
   const topics = new Topics(app, { dispatcher: deps.dispatcher, statsPushMs: config.statsPushMs, durableSeq: deps.durableSeq });
   const onError = (error: unknown, where: string) => log.error({ event: 'server_error', where, err: error }, 'unhandled error in WebSocket handler');
-  const opDeps: OpDeps = { dispatcher: deps.dispatcher, topics, onError };
+  const admin = new AdminTopics(app, { ...deps.admin, pushMs: config.statsPushMs });
+  const opDeps: OpDeps = { dispatcher: deps.dispatcher, topics, admin, onError };
   let closing = false;
   const idle = startIdleCheck(sockets, config.wsIdleTimeoutS * 1000);
 
@@ -78,7 +89,7 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
       // Everything from `req` is copied now: uWS invalidates it when this handler returns.
       if (closing) return sendError(res, 503, REASON_SHUTTING_DOWN);
       if (sockets.size >= config.wsMaxConnections) return sendError(res, 503, TOO_MANY_CONNECTIONS);
-      const data = newSocketData(clientKey(res, req, config.trustProxy), Date.now());
+      const data = newSocketData(clientKey(res, req, config.trustProxy), Date.now(), adminHashOf(req.getHeader('cookie'), req.getHeader('origin'), hostsOf(req.getHeader('host'), req.getHeader('x-forwarded-host'))));
       res.upgrade(
         data,
         req.getHeader('sec-websocket-key'),
@@ -90,6 +101,7 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
 
     open: (ws) => {
       sockets.add(ws);
+      admin.opened(ws);
     },
 
     pong: (ws) => {
@@ -115,10 +127,23 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
     close: (ws, code) => {
       ws.getUserData().closed = true;
       sockets.delete(ws);
+      admin.closed(ws);
       // 1006 here is uWS's own: oversize or non-UTF-8 frame, backpressure limit (close-codes.ts).
       log.debug({ event: 'ws_closed', code, connections: sockets.size }, 'WebSocket closed');
     },
   });
+
+  /** The hosts a request was sent to, as the admin HTTP routes see them (src/http/admin.ts). */
+  function hostsOf(host: string, forwardedHost: string): string[] {
+    const forwarded = config.trustProxy ? forwardedHost.split(',')[0].trim() : '';
+    return forwarded === '' ? [host] : [host, forwarded];
+  }
+
+  /** The admin session of an upgrade: its cookie, if the request is same-origin (no cross-site hijack). */
+  function adminHashOf(cookie: string, origin: string, hosts: string[]): string | null {
+    if (!sameOrigin(origin, hosts)) return null;
+    return deps.admin.sessions.find(cookieValue(cookie), Date.now())?.hash ?? null;
+  }
 
   return {
     get connections() {
@@ -129,7 +154,12 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
       for (const ws of sockets) total += ws.getBufferedAmount();
       return total;
     },
-    sessionChanged: (record) => topics.sessionChanged(record),
+    sessionChanged: (record) => {
+      topics.sessionChanged(record);
+      admin.sessionChanged(record);
+    },
+    auditAppended: (row) => admin.logAppended(row),
+    adminSessionsEnded: (hashes) => admin.sessionsEnded(hashes),
     statsChanged: () => topics.statsChanged(),
     highScoreAdded: (record) => topics.highScoreAdded(record),
     persisted: (seq) => topics.persisted(seq),
@@ -137,6 +167,7 @@ export function registerWebSocket(app: App, deps: WsDeps): WsHub {
       closing = true;
       idle.stop();
       topics.stop();
+      admin.stop();
       // end() runs the close handler at once, which deletes from the set: iterate over a copy.
       for (const ws of [...sockets]) closeWith(ws, CLOSE_SHUTTING_DOWN, REASON_SHUTTING_DOWN);
     },

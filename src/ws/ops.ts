@@ -9,6 +9,7 @@
  *   command op ............................... whatever HTTP answers for the same command
  *   subscribe/unsubscribe .................... 400 'Unknown topic', 404 'Session not found',
  *                                              400 'Too many subscriptions'
+ *   subscribe to admin:* without an admin session ... closed with 4403 (admin-topics.ts)
  *
  * Never: apply a rule, or answer a socket twice for one request.
  */
@@ -18,7 +19,8 @@ import { type Answer, fail } from '../state/answer.js';
 import { MAX_SUBSCRIPTIONS } from './close-codes.js';
 import { answerFrame, errorFrame, isRequestId, okFrame, pushFrame, type RequestId } from './frames.js';
 import { sendTo, type Socket } from './socket.js';
-import { isTopicName, type Topics, UNKNOWN_TOPIC, wireTopic } from './topics.js';
+import { isTopicName, type Topics, type TopicRefusal, UNKNOWN_TOPIC, wireTopic } from './topics.js';
+import { ADMIN_TOPIC_PREFIX, ADMIN_TOPICS, type AdminTopics } from './admin-topics.js';
 
 export const NOT_AN_OBJECT = 'Frame must be an object';
 export const INVALID_ID = 'Invalid id';
@@ -29,6 +31,7 @@ export const INTERNAL_ERROR = 'Internal Server Error';
 export interface OpDeps {
   dispatcher: Dispatcher;
   topics: Topics;
+  admin: AdminTopics;
   onError(error: unknown, where: string): void;
 }
 
@@ -46,7 +49,7 @@ export function handleRequest(ws: Socket, request: unknown, binary: boolean, dep
   const id = request.id === undefined ? null : request.id;
   if (!isRequestId(id)) return reply(errorFrame(null, 400, INVALID_ID));
   const op = request.op;
-  if (op === 'subscribe') return subscribe(ws, request, id, binary, deps.topics);
+  if (op === 'subscribe') return subscribe(ws, request, id, binary, deps);
   if (op === 'unsubscribe') return unsubscribe(ws, request, id, binary);
   if (!isOp(op)) return reply(errorFrame(id, 400, UNKNOWN_OP));
   runCommandOp(ws, op, request, id, binary, deps);
@@ -69,16 +72,19 @@ function runCommandOp(ws: Socket, op: Op, request: Request, id: RequestId, binar
     if (refused !== null) return done(refused);
     const retry = COMMANDS[op].write ? readRetryKey(request.idempotencyKey, data.key) : undefined;
     if (retry !== undefined && 'status' in retry) return done(retry);
-    complete(deps.dispatcher, op, sessionId, request, done, retry);
+    complete(deps.dispatcher, op, sessionId, request, done, { client: data.key, retry });
   } catch (error) {
     deps.onError(error, `ws ${op}`);
     done(fail(500, INTERNAL_ERROR));
   }
 }
 
-function subscribe(ws: Socket, request: Request, id: RequestId, binary: boolean, topics: Topics): void {
+function subscribe(ws: Socket, request: Request, id: RequestId, binary: boolean, deps: OpDeps): void {
   const topic = request.topic;
-  const refusal = topics.refusal(topic);
+  const admin = typeof topic === 'string' && topic.startsWith(ADMIN_TOPIC_PREFIX);
+  // A connection without a live admin session is closed here, whatever the admin topic's name.
+  if (admin && !deps.admin.allow(ws)) return;
+  const refusal: TopicRefusal | null = admin ? (ADMIN_TOPICS.has(topic) ? null : { status: 400, message: UNKNOWN_TOPIC }) : deps.topics.refusal(topic);
   if (refusal !== null) return sendTo(ws, errorFrame(id, refusal.status, refusal.message), binary);
   const name = topic as string;
   const followed = ws.getUserData().topics;
@@ -90,7 +96,9 @@ function subscribe(ws: Socket, request: Request, id: RequestId, binary: boolean,
   ws.subscribe(wireTopic(name, binary));
   followed.add(name);
   sendTo(ws, okFrame(id, { topic: name }), binary);
-  topics.current(name, (data) => sendTo(ws, pushFrame(name, data), binary));
+  const deliver = (data: unknown) => sendTo(ws, pushFrame(name, data), binary);
+  if (admin) deps.admin.current(name, deliver);
+  else deps.topics.current(name, deliver);
 }
 
 function unsubscribe(ws: Socket, request: Request, id: RequestId, binary: boolean): void {

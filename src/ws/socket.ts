@@ -17,12 +17,17 @@ export interface SocketData {
   readonly topics: Set<string>;
   /** When the client was last heard from (a frame or a pong), for the idle check. */
   lastSeenMs: number;
+  /**
+   * Hash of the admin session whose cookie came with the upgrade (same-origin only), else null:
+   * only such a connection may follow the admin topics, and only while that session lives.
+   */
+  readonly adminHash: string | null;
 }
 
 export type Socket = WebSocket<SocketData>;
 
-export function newSocketData(key: string, nowMs: number): SocketData {
-  return { key, closed: false, inFlight: 0, topics: new Set(), lastSeenMs: nowMs };
+export function newSocketData(key: string, nowMs: number, adminHash: string | null = null): SocketData {
+  return { key, closed: false, inFlight: 0, topics: new Set(), lastSeenMs: nowMs, adminHash };
 }
 
 /**

@@ -17,6 +17,7 @@ import { complete, type Dispatcher } from '../api/dispatch.js';
 import type { App } from '../http/server.js';
 import { isoOrNull, SESSION_NOT_FOUND } from '../state/answer.js';
 import { highScoreView } from '../state/catalog.js';
+import { ADMIN_TOPICS } from './admin-topics.js';
 import { encode, pushFrame } from './frames.js';
 
 export const STATS_TOPIC = 'stats';
@@ -38,7 +39,7 @@ export function wireTopic(topic: string, binary: boolean): string {
 /** A well-formed public topic name (the session need not exist: used by unsubscribe). */
 export function isTopicName(topic: unknown): topic is string {
   if (typeof topic !== 'string' || topic.length > MAX_TOPIC_LENGTH) return false;
-  return FIXED_TOPICS.has(topic) || (topic.startsWith(SESSION_TOPIC_PREFIX) && topic.length > SESSION_TOPIC_PREFIX.length);
+  return FIXED_TOPICS.has(topic) || ADMIN_TOPICS.has(topic) || (topic.startsWith(SESSION_TOPIC_PREFIX) && topic.length > SESSION_TOPIC_PREFIX.length);
 }
 
 export interface TopicDeps {

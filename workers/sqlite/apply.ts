@@ -40,7 +40,7 @@ export function checkBatch(batch: WireBatch, seq: number): void {
 }
 
 /** Columns per row tuple (src/model/rows.ts). */
-const ROW_WIDTH: Record<UpsertTable, number> = { sessions: 12, artifacts: 8, levels: 2, highScores: 5, notices: 5, settings: 3, idempotencyKeys: 7 };
+const ROW_WIDTH: Record<UpsertTable, number> = { sessions: 12, artifacts: 8, levels: 2, highScores: 5, notices: 7, settings: 3, idempotencyKeys: 7, adminSessions: 3, audit: 7 };
 
 function writeLevel(store: Store, [sessionId, level]: LevelRow): number {
   const { position, bounds } = level.trashCan;
@@ -68,6 +68,9 @@ function writeBatch(store: Store, batch: WireBatch): number {
   for (const row of upserts.notices ?? []) rows += st.upsertNotice.run(...row).changes;
   for (const row of upserts.settings ?? []) rows += st.upsertSetting.run(...row).changes;
   for (const row of upserts.idempotencyKeys ?? []) rows += st.upsertIdempotencyKey.run(...row).changes;
+  for (const row of upserts.adminSessions ?? []) rows += st.upsertAdminSession.run(...row).changes;
+  for (const row of upserts.audit ?? []) rows += st.upsertAudit.run(...row).changes;
+  for (const hash of deletes.adminSessions ?? []) rows += st.deleteAdminSession.run(hash).changes;
   for (const id of deletes.highScores ?? []) rows += st.deleteHighScore.run(id).changes;
   for (const id of deletes.notices ?? []) rows += st.deleteNotice.run(id).changes;
   if (batch.stats != null) rows += st.addCounts.run(batch.stats).changes;

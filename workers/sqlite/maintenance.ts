@@ -69,10 +69,21 @@ export function retention(store: Store, cutoffs: RetentionCutoffs): RetentionRes
       deletedHighScores += n;
     }
   }
-  for (let n = RETENTION_CHUNK_ROWS; n === RETENTION_CHUNK_ROWS; ) {
-    n = db.transaction(() => st.deleteIdempotencyBefore.run(cutoffs.idempotencyBeforeMs, RETENTION_CHUNK_ROWS).changes).immediate();
+  // Idempotency keys, expired admin sessions and old audit rows: the same short chunks.
+  const chunked = (run: () => number): number => {
+    let total = 0;
+    for (let n = RETENTION_CHUNK_ROWS; n === RETENTION_CHUNK_ROWS; total += n) n = db.transaction(run).immediate();
+    return total;
+  };
+  chunked(() => st.deleteIdempotencyBefore.run(cutoffs.idempotencyBeforeMs, RETENTION_CHUNK_ROWS).changes);
+  db.transaction(() => st.deleteAdminSessionsBefore.run(cutoffs.adminSessionsBeforeMs)).immediate();
+  let deletedAuditRows = 0;
+  if (cutoffs.auditBeforeMs !== null) {
+    const before = cutoffs.auditBeforeMs;
+    deletedAuditRows += chunked(() => st.deleteAuditBefore.run(before, RETENTION_CHUNK_ROWS).changes);
   }
-  return { deletedSessions, deletedHighScores };
+  deletedAuditRows += chunked(() => st.deleteAuditBeyond.run(cutoffs.auditMaxRows, RETENTION_CHUNK_ROWS).changes);
+  return { deletedSessions, deletedHighScores, deletedAuditRows };
 }
 
 /**

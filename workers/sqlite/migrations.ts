@@ -131,6 +131,32 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description: 'admin console: admin sessions (by token hash), the audit log, notice creation and update times',
+    up(db) {
+      db.exec(`
+        CREATE TABLE admin_sessions (
+          token_hash TEXT PRIMARY KEY CHECK (length(token_hash) = 64 AND token_hash NOT GLOB '*[^0-9a-f]*'),
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL CHECK (expires_at > created_at)
+        ) WITHOUT ROWID;
+        CREATE INDEX admin_sessions_expires_at ON admin_sessions (expires_at);
+        CREATE TABLE audit_log (
+          id INTEGER PRIMARY KEY,
+          at INTEGER NOT NULL,
+          category TEXT NOT NULL CHECK (category IN ('security', 'gameplay')),
+          severity TEXT NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high')),
+          event_type TEXT NOT NULL CHECK (length(event_type) BETWEEN 1 AND 64),
+          message TEXT NOT NULL,
+          details TEXT NOT NULL CHECK (json_valid(details))
+        );
+        CREATE INDEX audit_log_at ON audit_log (at);
+        ALTER TABLE notices ADD COLUMN created_at INTEGER;
+        ALTER TABLE notices ADD COLUMN updated_at INTEGER;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

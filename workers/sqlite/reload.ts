@@ -52,6 +52,8 @@ export function rest(store: Store, query: RestQuery): StoredRest {
     notices: st.allNotices.all().map(noticeOfRow),
     settings: st.allSettings.all().map(settingOfRow),
     idempotencyKeys: st.newestIdempotencyKeys.all(query.idempotencySinceMs, query.idempotencyLimit).reverse(),
+    adminSessions: st.validAdminSessions.all(query.nowMs),
+    audit: query.auditLimit > 0 ? st.newestAudit.all(query.auditLimit).reverse() : [],
   };
 }
 

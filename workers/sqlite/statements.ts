@@ -6,7 +6,7 @@
  * any state other than the connection and its statements.
  */
 import type Database from 'better-sqlite3';
-import type { ArtifactRow, HighScoreRow, IdempotencyRow, NoticeRow, SessionRow, SettingRow, StatsDelta } from '../../src/model/rows.js';
+import type { AdminSessionRow, ArtifactRow, AuditRow, HighScoreRow, IdempotencyRow, NoticeRow, SessionRow, SettingRow, StatsDelta } from '../../src/model/rows.js';
 
 export interface Store {
   readonly db: Database.Database;
@@ -52,9 +52,17 @@ export function prepareStatements(db: Database.Database) {
         result = excluded.result, remaining_unchecked = excluded.remaining_unchecked`),
     deleteHighScore: db.prepare<[number]>('DELETE FROM high_scores WHERE id = ?'),
     upsertNotice: db.prepare<NoticeRow>(`
-      INSERT INTO notices (id, title, message, valid_from, valid_to) VALUES (?, ?, ?, ?, ?)
+      INSERT INTO notices (id, title, message, valid_from, valid_to, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET title = excluded.title, message = excluded.message,
-        valid_from = excluded.valid_from, valid_to = excluded.valid_to`),
+        valid_from = excluded.valid_from, valid_to = excluded.valid_to,
+        created_at = coalesce(notices.created_at, excluded.created_at), updated_at = excluded.updated_at`),
+    upsertAdminSession: db.prepare<AdminSessionRow>(`
+      INSERT INTO admin_sessions (token_hash, created_at, expires_at) VALUES (?, ?, ?)
+      ON CONFLICT (token_hash) DO UPDATE SET expires_at = excluded.expires_at`),
+    deleteAdminSession: db.prepare<[string]>('DELETE FROM admin_sessions WHERE token_hash = ?'),
+    upsertAudit: db.prepare<AuditRow>(`
+      INSERT INTO audit_log (id, at, category, severity, event_type, message, details) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO NOTHING`),
     deleteNotice: db.prepare<[string]>('DELETE FROM notices WHERE id = ?'),
     upsertIdempotencyKey: db.prepare<IdempotencyRow>(`
       INSERT INTO idempotency_keys (client, key, fingerprint, status, body, seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -108,7 +116,15 @@ export function prepareStatements(db: Database.Database) {
       )
       .raw(),
     maxHighScoreIdInTable: db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM high_scores').pluck(),
-    allNotices: db.prepare<[], NoticeRow>('SELECT id, title, message, valid_from, valid_to FROM notices ORDER BY id').raw(),
+    allNotices: db
+      .prepare<[], NoticeRow>('SELECT id, title, message, valid_from, valid_to, created_at, updated_at FROM notices ORDER BY id')
+      .raw(),
+    validAdminSessions: db
+      .prepare<[number], AdminSessionRow>('SELECT token_hash, created_at, expires_at FROM admin_sessions WHERE expires_at > ?')
+      .raw(),
+    newestAudit: db
+      .prepare<[number], AuditRow>('SELECT id, at, category, severity, event_type, message, details FROM audit_log ORDER BY id DESC LIMIT ?')
+      .raw(),
     allSettings: db.prepare<[], SettingRow>('SELECT key, value, updated_at FROM settings ORDER BY key').raw(),
     newestIdempotencyKeys: db
       .prepare<[number, number], IdempotencyRow>(
@@ -127,6 +143,13 @@ export function prepareStatements(db: Database.Database) {
     deleteArtifactsOf: db.prepare<[string]>('DELETE FROM artifacts WHERE session_id = ?'),
     deleteLevel: db.prepare<[string]>('DELETE FROM session_levels WHERE session_id = ?'),
     deleteSegmentsOf: db.prepare<[string]>('DELETE FROM level_segments WHERE session_id = ?'),
+    deleteAdminSessionsBefore: db.prepare<[number]>('DELETE FROM admin_sessions WHERE expires_at <= ?'),
+    deleteAuditBefore: db.prepare<[number, number]>(
+      'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY id LIMIT ?)',
+    ),
+    deleteAuditBeyond: db.prepare<[number, number]>(
+      'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE id <= (SELECT max(id) FROM audit_log) - ? ORDER BY id LIMIT ?)',
+    ),
     deleteIdempotencyBefore: db.prepare<[number, number]>(
       'DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ?)',
     ),
