@@ -80,7 +80,7 @@ describe('persistence worker: upgrade in place from the msgpack documents', () =
         want.highScores.map((h) => ({ id: h.id, created_at: h.createdAtMs, player_tag: h.playerTag, result: h.result, remaining_unchecked: h.remainingUnchecked })),
       );
       expect(await readRows(dbPath, 'SELECT * FROM notices')).toEqual(
-        want.notices.map((n) => ({ id: n.id, title: n.title, message: n.message, valid_from: n.validFrom, valid_to: n.validTo })),
+        want.notices.map((n) => ({ id: n.id, title: n.title, message: n.message, valid_from: n.validFrom, valid_to: n.validTo, created_at: null, updated_at: null })),
       );
       expect(await readRows(dbPath, 'SELECT * FROM settings')).toEqual(want.settings.map((x) => ({ key: x.key, value: x.value, updated_at: x.updatedAtMs })));
       const skipped = await readRows<{ kind: string; key: string; reason: string; data: Buffer }>(dbPath, 'SELECT * FROM migration_v5_skipped');
