@@ -8,8 +8,9 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { admit, complete, type Dispatcher, isSession } from '../api/dispatch.js';
 import type { Op } from '../api/commands.js';
 import type { Answer } from '../state/answer.js';
-import { readJsonBody } from './body.js';
+import { INVALID_JSON, readJsonBody } from './body.js';
 import { clientKey } from './client-key.js';
+import { PendingAnswer } from './pending.js';
 import { sendError, sendJson, writeHead } from './respond.js';
 import type { StaticFiles } from './static.js';
 
@@ -22,19 +23,6 @@ export interface HttpDeps {
   health(): Record<string, unknown>;
   metrics(): Promise<{ contentType: string; body: string }>;
   onError(error: unknown, where: string): void;
-}
-
-/** Tracks whether uWS has aborted the response; an aborted response must never be touched. */
-interface Pending {
-  aborted: boolean;
-}
-
-function watch(res: HttpResponse): Pending {
-  const pending = { aborted: false };
-  res.onAborted(() => {
-    pending.aborted = true;
-  });
-  return pending;
 }
 
 function writeAnswer(res: HttpResponse, answer: Answer): void {
@@ -51,45 +39,48 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
   const command = (op: Op, method: 'get' | 'post', withSession: boolean) => (res: HttpResponse, req: HttpRequest) => {
     const sessionId = withSession ? req.getParameter(0) : undefined;
     const key = method === 'post' ? clientKey(res, req, deps.trustProxy) : '';
-    const pending = watch(res);
-    const reply = (answer: Answer) => {
-      if (!pending.aborted) res.cork(() => writeAnswer(res, answer));
-    };
+    const pending = new PendingAnswer(res);
+    const reply = (answer: Answer) => pending.answer((r) => writeAnswer(r, answer));
     try {
       const admitted = admit(d, op, key, sessionId);
       if (admitted !== null && !isSession(admitted)) return reply(admitted);
       if (method === 'get') return complete(d, op, sessionId, null, reply);
       readJsonBody(res, (body) => {
         if (body.kind === 'tooLarge') return reply({ status: 413, body: { error: 'Payload too large' }, seq: null });
-        if (body.kind === 'invalidJson') return reply({ status: 400, body: { error: 'Invalid JSON' }, seq: null });
-        try {
-          complete(d, op, sessionId, body.value, reply);
-        } catch (error) {
-          internalError(res, pending, error, op);
-        }
+        if (body.kind === 'invalidJson') return reply({ status: 400, body: { error: INVALID_JSON }, seq: null });
+        const run = () => {
+          try {
+            complete(d, op, sessionId, body.value, reply);
+          } catch (error) {
+            internalError(pending, error, op);
+          }
+        };
+        // A write whose answer may wait (its commit, or a cold session's load) runs after this
+        // read, so a request pipelined behind it cannot leave it applied but unanswered (pending.ts).
+        if (d.ack === 'durable' || (sessionId !== undefined && d.state.isCold(sessionId))) pending.runSoon(run);
+        else run();
       });
     } catch (error) {
-      internalError(res, pending, error, op);
+      internalError(pending, error, op);
     }
   };
 
-  const internalError = (res: HttpResponse, pending: Pending, error: unknown, where: string) => {
+  const internalError = (pending: PendingAnswer, error: unknown, where: string) => {
     deps.onError(error, where);
-    if (!pending.aborted) res.cork(() => sendError(res, 500, 'Internal Server Error'));
+    pending.answer((r) => sendError(r, 500, 'Internal Server Error'));
   };
 
   app.any('/health', (res, req) => sendJson(res, 200, deps.health(), [], req.getMethod() === 'head'));
   app.get('/metrics', (res) => {
-    const pending = watch(res);
+    const pending = new PendingAnswer(res);
+    pending.hold();
     deps.metrics().then(
-      (m) => {
-        if (pending.aborted) return;
-        res.cork(() => {
-          writeHead(res, 200, [['Content-Type', m.contentType]]);
-          res.end(m.body);
-        });
-      },
-      (error) => internalError(res, pending, error, 'metrics'),
+      (m) =>
+        pending.answer((r) => {
+          writeHead(r, 200, [['Content-Type', m.contentType]]);
+          r.end(m.body);
+        }),
+      (error) => internalError(pending, error, 'metrics'),
     );
   });
 

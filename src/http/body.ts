@@ -8,6 +8,8 @@ import type { HttpResponse } from 'uWebSockets.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 
+export const INVALID_JSON = 'Invalid JSON';
+
 export type BodyResult = { kind: 'ok'; value: unknown } | { kind: 'tooLarge' } | { kind: 'invalidJson' };
 
 const decoder = new TextDecoder();
