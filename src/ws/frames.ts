@@ -12,6 +12,7 @@
  * uWS copies them).
  */
 import { C1, Packr } from 'msgpackr';
+import { isWellFormed } from '../api/fields.js';
 import type { Answer } from '../state/answer.js';
 
 // copyBuffers: msgpack `bin` values must not point into the frame, which uWS neuters on return.
@@ -40,8 +41,10 @@ export function encode(value: unknown, binary: boolean): string | Uint8Array {
   return binary ? packr.pack(value) : JSON.stringify(value);
 }
 
+/** A scalar id; a string id must be well-formed Unicode, as it is echoed in the answer. */
 export function isRequestId(value: unknown): value is RequestId {
-  return value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number';
+  if (typeof value === 'string') return isWellFormed(value);
+  return value === null || typeof value === 'boolean' || typeof value === 'number';
 }
 
 /** The answer frame for a command's Answer: the HTTP body's fields, or its error as {status, message}. */
