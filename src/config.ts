@@ -6,7 +6,7 @@
 // touch the file system, or fall back to a default when a variable is set but wrong. Every knob has a
 // row in README.md, and a test checks that table against CONFIG_ENV_NAMES both ways.
 
-import { booleanKnob, integerKnob, type Knob, oneOfKnob, pathKnob, Rejection, textKnob } from './config/knobs.js';
+import { booleanKnob, integerKnob, type Knob, oneOfKnob, pathKnob, Rejection, secretKnob, textKnob } from './config/knobs.js';
 import { closestName } from './config/suggest.js';
 
 export const ACK_MODES = ['durable', 'memory'] as const;
@@ -55,6 +55,8 @@ export interface Config {
   readonly wsMaxBackpressureBytes: number;
   readonly wsIdleTimeoutS: number;
   readonly wsMaxConnections: number;
+  /** Bearer token /metrics asks for; null = /metrics answers anyone who can reach the port. */
+  readonly metricsToken: string | null;
 }
 
 export const DEFAULT_PORT = 3000;
@@ -83,6 +85,10 @@ export const DEFAULT_WS_MAX_PAYLOAD_BYTES = 102_400;
 export const DEFAULT_WS_MAX_BACKPRESSURE_BYTES = 1_048_576;
 export const DEFAULT_WS_IDLE_TIMEOUT_S = 120;
 export const DEFAULT_WS_MAX_CONNECTIONS = 10_000;
+/** No token: /metrics is open, as Prometheus scrapes expect by default (README: Metrics). */
+export const DEFAULT_METRICS_TOKEN = null;
+export const METRICS_TOKEN_MIN_CHARS = 16;
+export const METRICS_TOKEN_MAX_CHARS = 256;
 
 const MS = 'milliseconds';
 
@@ -122,6 +128,7 @@ const KNOBS: { readonly [K in keyof Config]: Knob<Config[K]> } = {
   // uWebSockets.js refuses an idle timeout under 8 s or over 960 s (and rounds to 4 s).
   wsIdleTimeoutS: integerKnob('VIBEFIXER_WS_IDLE_TIMEOUT_S', DEFAULT_WS_IDLE_TIMEOUT_S, 8, 960, 'seconds'),
   wsMaxConnections: integerKnob('VIBEFIXER_WS_MAX_CONNECTIONS', DEFAULT_WS_MAX_CONNECTIONS, 1, 1_000_000, 'connections'),
+  metricsToken: secretKnob('VIBEFIXER_METRICS_TOKEN', METRICS_TOKEN_MIN_CHARS, METRICS_TOKEN_MAX_CHARS),
 };
 
 type Field = keyof Config;
@@ -138,6 +145,7 @@ const NOT_SETTINGS: Readonly<Record<string, string>> = {
   VIBEFIXER_PORT: 'did you mean PORT?',
   VIBEFIXER_HOST: 'did you mean HOST?',
   VIBEFIXER_BODY_LIMIT_BYTES: 'the 100 KiB body limit is fixed by the API contract',
+  VIBEFIXER_METRICS_PORT: '/metrics is served on PORT; keep it private with VIBEFIXER_METRICS_TOKEN',
 };
 
 /** A bad configuration; `problems` has one line per bad variable, and the message is those lines. */
@@ -166,7 +174,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = '.'): 
     const value =
       raw === undefined ? knob.fallback(cwd) : raw === '' ? new Rejection('is empty, not unset') : knob.parse(raw, cwd);
     if (value instanceof Rejection) {
-      problems.push(`${knob.env}=${JSON.stringify(raw)} ${value.why} (expected ${knob.expected})`);
+      const shown = knob.secret === true ? '(hidden)' : JSON.stringify(raw);
+      problems.push(`${knob.env}=${shown} ${value.why} (expected ${knob.expected})`);
       failed.add(field);
     } else {
       values[field] = value;
@@ -220,6 +229,16 @@ export function describeDurability(c: Config): string {
   return c.sqliteSynchronous === 'FULL'
     ? `ack=memory, flush every ${c.flushIntervalMs} ms, ${sync}: a process crash or a power loss loses ${lost}`
     : `ack=memory, flush every ${c.flushIntervalMs} ms, ${sync}: a process crash loses ${lost}; a power loss may also lose the commits since the last WAL checkpoint`;
+}
+
+/** The config as it may be logged: secrets replaced by whether they are set. */
+export function redactedConfig(c: Config): Record<string, unknown> {
+  return { ...c, metricsToken: c.metricsToken === null ? null : '(set)' };
+}
+
+/** True for an address only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** The one place that reads the process environment: main calls this once at start-up. */

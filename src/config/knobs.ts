@@ -20,6 +20,8 @@ export interface Knob<T> {
   readonly fallback: (cwd: string) => T;
   /** Parses a set, non-empty value. */
   readonly parse: (raw: string, cwd: string) => T | Rejection;
+  /** A secret: its value is never repeated in an error message. */
+  readonly secret?: boolean;
 }
 
 const INTEGER = /^-?\d+$/;
@@ -99,6 +101,25 @@ export function pathKnob<F extends string | null>(
     parse: (raw, cwd) => {
       const why = Object.hasOwn(refused, raw) ? refused[raw] : undefined;
       return untrimmed(raw) ?? (why === undefined ? resolve(cwd, raw) : new Rejection(why));
+    },
+  };
+}
+
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/**
+ * A secret bearer token (RFC 6750 token characters), `min`..`max` characters; unset = none. Its
+ * value never appears in an error message or a log line.
+ */
+export function secretKnob(env: string, min: number, max: number): Knob<string | null> {
+  return {
+    env,
+    expected: `${min}..${max} characters of A-Z a-z 0-9 - . _ ~ + / =`,
+    fallback: () => null,
+    secret: true,
+    parse: (raw) => {
+      if (raw.length < min || raw.length > max) return new Rejection(raw.length < min ? 'is too short' : 'is too long');
+      return BEARER_TOKEN.test(raw) ? raw : new Rejection('has characters a bearer token cannot carry');
     },
   };
 }

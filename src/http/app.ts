@@ -8,6 +8,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { admit, complete, type Dispatcher, isSession } from '../api/dispatch.js';
 import type { Op } from '../api/commands.js';
 import type { Answer } from '../state/answer.js';
+import { bearerCheck, UNAUTHORIZED } from './bearer.js';
 import { INVALID_JSON, readJsonBody } from './body.js';
 import { clientKey } from './client-key.js';
 import { PendingAnswer } from './pending.js';
@@ -22,6 +23,8 @@ export interface HttpDeps {
   staticFiles: StaticFiles | null;
   health(): Record<string, unknown>;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Bearer token /metrics asks for; null = open. */
+  metricsToken: string | null;
   onError(error: unknown, where: string): void;
 }
 
@@ -71,7 +74,9 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
   };
 
   app.any('/health', (res, req) => sendJson(res, 200, deps.health(), [], req.getMethod() === 'head'));
-  app.get('/metrics', (res) => {
+  const metricsAllowed = bearerCheck(deps.metricsToken);
+  app.get('/metrics', (res, req) => {
+    if (!metricsAllowed(req)) return sendError(res, 401, UNAUTHORIZED, [['WWW-Authenticate', 'Bearer realm="metrics"']]);
     const pending = new PendingAnswer(res);
     pending.hold();
     deps.metrics().then(

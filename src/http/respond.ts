@@ -29,6 +29,7 @@ const STATUS_LINES: Record<number, string> = {
   201: '201 Created',
   304: '304 Not Modified',
   400: '400 Bad Request',
+  401: '401 Unauthorized',
   404: '404 Not Found',
   413: '413 Payload Too Large',
   429: '429 Too Many Requests',

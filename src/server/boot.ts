@@ -145,6 +145,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     staticFiles,
     health: () => healthBody(queue, opened),
     metrics: () => metrics.text(),
+    metricsToken: config.metricsToken,
     onError: (error, where) => log.error({ event: 'server_error', where, err: error }, 'unhandled error in handler'),
   });
   ws = registerWebSocket(app, { dispatcher, config, log, durableSeq: () => queue.durableSeq });

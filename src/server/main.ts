@@ -4,7 +4,7 @@
  * another process or written by a newer version stops the start-up with exit code 1 and one
  * clear log line.
  */
-import { ConfigError, describeDurability, loadConfigFromProcess } from '../config.js';
+import { ConfigError, describeDurability, isLoopbackHost, loadConfigFromProcess, redactedConfig } from '../config.js';
 import { createLogger } from './log.js';
 import { startServer, StartupError } from './boot.js';
 
@@ -20,7 +20,10 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
-  log.info({ event: 'config', config }, 'effective configuration');
+  log.info({ event: 'config', config: redactedConfig(config) }, 'effective configuration');
+  if (config.metricsToken === null && !isLoopbackHost(config.host)) {
+    log.warn({ event: 'metrics_public', host: config.host }, '/metrics answers anyone who can reach this port; set VIBEFIXER_METRICS_TOKEN to keep it private');
+  }
   log.info({ event: 'durability', ack: config.ack, synchronous: config.sqliteSynchronous }, describeDurability(config));
 
   let server;
