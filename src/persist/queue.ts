@@ -211,6 +211,16 @@ export class WriteBehindQueue implements DirtySink {
     expire(this.pendingWaiters);
   }
 
+  /**
+   * Fails every held answer at once with `error` (shutdown, after the final flush gave up); their
+   * changes stay queued. Returns how many were failed.
+   */
+  failAllWaiters(error: Error): number {
+    const waiters = [...(this.inFlight?.waiters.splice(0) ?? []), ...this.pendingWaiters.splice(0)];
+    for (const w of waiters) w.cb(error);
+    return waiters.length;
+  }
+
   // --- internals -----------------------------------------------------------------------------
 
   /** After a change was gathered: a new entity may trigger a flush. Returns the pending seq. */
