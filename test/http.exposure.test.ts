@@ -26,7 +26,8 @@ afterAll(async () => {
 
 describe('/metrics with VIBEFIXER_METRICS_TOKEN', () => {
   it('answers 401 with a Bearer challenge without the token, and with a wrong one', async () => {
-    for (const headers of [{}, { Authorization: `Bearer ${TOKEN}x` }, { Authorization: `Basic ${TOKEN}` }, { Authorization: TOKEN }]) {
+    const attempts: Array<Record<string, string>> = [{}, { Authorization: `Bearer ${TOKEN}x` }, { Authorization: `Basic ${TOKEN}` }, { Authorization: TOKEN }];
+    for (const headers of attempts) {
       const res = await fetch(`${closed.url}/metrics`, { headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');

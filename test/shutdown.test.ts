@@ -28,7 +28,7 @@ class FailingStore implements BatchStore {
   apply(seq: number, bytes: ArrayBuffer): Promise<ApplyReply | TaskError> {
     if (!this.failing) return this.inner.apply(seq, bytes);
     this.rejected += 1;
-    return Promise.resolve({ ok: false, code: 'IO_ERROR', message: 'injected: disk I/O error', retryable: true });
+    return Promise.resolve({ ok: false, code: 'IO', message: 'injected: disk I/O error', retryable: true });
   }
 }
 

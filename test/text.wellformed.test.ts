@@ -19,7 +19,7 @@ const lifecycle = serverForFile('vibefixer-text-', (s, a) => {
 const LONE = ['\ud800', 'ok\udfff', '\udc00\ud800', 'a\ud83d'];
 
 async function rawPost(path: string, body: Buffer): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${server.url}${path}`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+  const res = await fetch(`${server.url}${path}`, { method: 'POST', body: new Uint8Array(body), headers: { 'Content-Type': 'application/json' } });
   return { status: res.status, json: await res.json() };
 }
 
