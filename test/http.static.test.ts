@@ -85,6 +85,20 @@ describe('symbolic links in the static folder', () => {
     expect(server.logs.every((l) => l.level !== 40 || l.event === 'static_skipped')).toBe(true);
   });
 
+  it('serves a folder that is itself reached through a symlink (a release switch), and still nothing outside it', async () => {
+    const linked = join(dir.dir, 'current');
+    symlinkSync(root, linked);
+    const other = await startChild({ VIBEFIXER_DB_PATH: join(dir.dir, 'linked.sqlite'), VIBEFIXER_STATIC_DIR: linked });
+    try {
+      const client = new Client(other.url);
+      expect((await client.get('/a.css')).bytes).toEqual(body('a.css'));
+      expect((await client.get('/inside-link.css')).status).toBe(200);
+      expectError(await client.get('/leak.txt'), 404, 'Not Found');
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('refuses to start on a static folder that does not exist with one clear line, not a stack trace', async () => {
     const missing = join(dir.dir, 'no-such-folder');
     const result = await runChildToExit({ VIBEFIXER_DB_PATH: join(dir.dir, 'other.sqlite'), VIBEFIXER_STATIC_DIR: missing });
