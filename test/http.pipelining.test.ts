@@ -99,6 +99,25 @@ describe('HTTP pipelining', () => {
     expect((await stats()).startedCount).toBe(2);
   });
 
+  it('answers refused and invalid writes pipelined with reads at once, in order, with ack=durable', async () => {
+    const { connect, stats } = await serverWith();
+    const c = connect();
+    await c.write(
+      request('POST', '/api/high-scores', json({ playerTag: '', result: 'won' })),
+      request('GET', '/health'),
+      request('POST', '/api/sessions/nope/spawn', json({ x: 1, y: 2 })),
+      request('POST', '/api/sessions', json({ requestedDurationSeconds: 5 })),
+      request('POST', '/api/high-scores', '{"playerTag":'),
+      request('GET', '/api/sessions/stats'),
+    );
+    const answers = await c.waitFor(6);
+    expect(answers.map((a) => a.status)).toEqual([400, 200, 404, 400, 400, 200]);
+    expect(JSON.parse(answers[0].body)).toEqual({ error: 'playerTag is required' });
+    expect(JSON.parse(answers[4].body)).toEqual({ error: 'Invalid JSON' });
+    expect(c.closed).toBe(false);
+    expect((await stats()).startedCount).toBe(0);
+  });
+
   it('answers a request that arrives while a write waits for its commit, after that write', async () => {
     const { gate, connect, stats } = await serverWith();
     const c = connect();

@@ -13,7 +13,7 @@ import type { SessionRecord } from '../model/protocol.js';
 import { type Answer, fail } from '../state/answer.js';
 import type { ProcessInfo } from '../state/catalog.js';
 import type { HotState } from '../state/hot-state.js';
-import { type CommandContext, COMMANDS, findSession, type Op, runCommand } from './commands.js';
+import { type CommandContext, COMMANDS, findSession, type Op, runCommand, validArgs } from './commands.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export const RATE_LIMITED = 'Rate limit exceeded';
@@ -67,10 +67,19 @@ export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: stri
 }
 
 /**
- * Phase 2, with the body: refuses writes that cannot be queued (nothing changes then), runs the
- * rule, and calls `reply` once — at once, or after the commit in durable mode.
+ * Runs `run` later, or never when the request is gone by then. HTTP passes one so that a write
+ * whose answer will wait runs only after uWS has parsed what came with it (src/http/pending.ts).
  */
-export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, body: unknown, reply: (a: Answer) => void): void {
+export type Schedule = (run: () => void) => void;
+
+/**
+ * Phase 2, with the body: refuses writes that cannot be queued (nothing changes then), runs the
+ * rule, and calls `reply` once — at once, or after the commit in durable mode. With `schedule`,
+ * refusals and invalid args are still answered at once; only a write that will change the state
+ * and wait (ack=durable, or a cold session loaded first) goes through `schedule`, and takes this
+ * same path again there.
+ */
+export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, body: unknown, reply: (a: Answer) => void, schedule?: Schedule): void {
   if (COMMANDS[op].write) {
     if (d.isShuttingDown()) {
       d.onRefused?.('shutdown');
@@ -81,20 +90,24 @@ export function complete(d: Dispatcher, op: Op, sessionId: string | undefined, b
       return reply(fail(503, QUEUE_FULL, 1));
     }
   }
+  const again = () => complete(d, op, sessionId, body, reply);
   if (sessionId !== undefined && COMMANDS[op].session && d.state.isCold(sessionId)) {
     // Load it, then take this same path again (warm always leaves it warm or gone).
-    d.warm(sessionId, (loaded) => (loaded ? complete(d, op, sessionId, body, reply) : reply(fail(503, NOT_LOADED, 1))));
-    return;
+    const loadThen = () => d.warm(sessionId, (loaded) => (loaded ? (schedule ?? now)(again) : reply(fail(503, NOT_LOADED, 1))));
+    return schedule === undefined ? loadThen() : schedule(loadThen);
   }
   const ctx = context(d);
   // The session may have ended while the body was arriving: look it up again.
   const session = findSession(ctx, op, sessionId);
   if (session !== null && !isSession(session)) return reply(session);
+  if (schedule !== undefined && COMMANDS[op].write && d.ack === 'durable' && validArgs(op, body)) return schedule(again);
   const answer = runCommand(ctx, op, session, body);
   if (d.log) logOutcome(d.log, op, answer);
   if (answer.seq === null || d.ack === 'memory') return reply(answer);
   d.queue.whenDurable(answer.seq, (error) => reply(error === null ? answer : fail(503, NOT_DURABLE, 1)));
 }
+
+const now: Schedule = (run) => run();
 
 export function isSession(value: SessionRecord | Answer | null): value is SessionRecord {
   return value !== null && !('status' in value && 'body' in value);

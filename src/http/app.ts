@@ -51,20 +51,25 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
       readJsonBody(res, (body) => {
         if (body.kind === 'tooLarge') return reply({ status: 413, body: { error: 'Payload too large' }, seq: null });
         if (body.kind === 'invalidJson') return reply({ status: 400, body: { error: INVALID_JSON }, seq: null });
-        const run = () => {
-          try {
-            complete(d, op, sessionId, body.value, reply);
-          } catch (error) {
-            internalError(pending, error, op);
-          }
-        };
-        // A write whose answer may wait (its commit, or a cold session's load) runs after this
-        // read, so a request pipelined behind it cannot leave it applied but unanswered (pending.ts).
-        if (d.ack === 'durable' || (sessionId !== undefined && d.state.isCold(sessionId))) pending.runSoon(run);
-        else run();
+        // A write whose answer will wait runs after this read: a request pipelined right behind it
+        // cannot leave it applied but unanswered (pending.ts). Refusals are answered at once.
+        try {
+          complete(d, op, sessionId, body.value, reply, (run) => pending.runSoon(guarded(run, pending, op)));
+        } catch (error) {
+          internalError(pending, error, op);
+        }
       });
     } catch (error) {
       internalError(pending, error, op);
+    }
+  };
+
+  /** `run` for a later turn: outside the route handler, an error must still become a 500. */
+  const guarded = (run: () => void, pending: PendingAnswer, where: string) => () => {
+    try {
+      run();
+    } catch (error) {
+      internalError(pending, error, where);
     }
   };
 

@@ -10,9 +10,10 @@
  * - the socket is paused: uWS reads nothing more from it, and a request the client pipelined in a
  *   later packet waits in the kernel until this answer is written (then it is read, parsed and
  *   answered in order);
- * - a write that may be held runs on the next turn (`runSoon`), not inside uWS's read: if a request
- *   came right behind it in the same read, uWS has dropped the connection by then and the write is
- *   not applied. Never: a connection that the server drops after applying a write it did not answer.
+ * - a write that will be held runs on the next turn (`runSoon`, through dispatch's `schedule`), not
+ *   inside uWS's read: if a request came right behind it in the same read, uWS has dropped the
+ *   connection by then and the write is not applied. Refusals and invalid args are answered at once.
+ * Never: a connection that the server drops after applying a write it did not answer.
  */
 import type { HttpResponse } from 'uWebSockets.js';
 
