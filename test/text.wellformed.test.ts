@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChildServer } from './helpers/child-server.js';
 import { Client, serverForFile } from './helpers/http.js';
-import { packr, WsClient } from './ws.helpers.js';
+import { closedWithin, packr, WsClient } from './ws.helpers.js';
 
 let server: ChildServer;
 let api: Client;
@@ -86,6 +86,13 @@ describe('well-formed text at the door', () => {
       ws.close();
     }
     expect(await tags()).not.toContain('x\ud800');
+  });
+
+  it('closes a WebSocket whose text frame starts with a byte-order mark with 4400 Invalid JSON, as HTTP answers 400', async () => {
+    const ws = await WsClient.open(server.port);
+    ws.sendRaw(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ id: 1, op: 'highScores.add', playerTag: 'bom', result: 'won' }))]), false);
+    expect(await closedWithin(ws)).toEqual({ code: 4400, reason: 'Invalid JSON' });
+    expect(await tags()).not.toContain('bom');
   });
 
   it('reads every stored tag back unchanged after a restart', async () => {

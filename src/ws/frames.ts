@@ -17,7 +17,8 @@ import type { Answer } from '../state/answer.js';
 
 // copyBuffers: msgpack `bin` values must not point into the frame, which uWS neuters on return.
 const packr = new Packr({ useRecords: false, copyBuffers: true });
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a byte-order mark is kept, so JSON.parse refuses it, as over HTTP (src/http/body.ts).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What a request's `id` may be; it is echoed as given. */
 export type RequestId = string | number | boolean | null;
