@@ -7,7 +7,7 @@
 // row in README.md, and a test checks that table against CONFIG_ENV_NAMES both ways.
 
 import { parseScryptHash } from './admin/password.js';
-import { anyTextKnob, booleanKnob, integerKnob, type Knob, oneOfKnob, optionalTextKnob, pathKnob, Rejection, textKnob } from './config/knobs.js';
+import { anyTextKnob, booleanKnob, integerKnob, type Knob, oneOfKnob, optionalTextKnob, pathKnob, Rejection, secretKnob, textKnob } from './config/knobs.js';
 import { closestName } from './config/suggest.js';
 
 export const ACK_MODES = ['durable', 'memory'] as const;
@@ -68,6 +68,8 @@ export interface Config {
   readonly auditRetentionDays: number;
   /** Most audit/security log rows kept; the oldest go first. */
   readonly auditMaxRows: number;
+  /** Bearer token /metrics asks for; null = /metrics answers anyone who can reach the port. */
+  readonly metricsToken: string | null;
 }
 
 export const DEFAULT_PORT = 3000;
@@ -102,6 +104,10 @@ export const DEFAULT_AUDIT_MAX_ROWS = 100_000;
 /** The login refuses longer input (CONTRACT-ADMIN §2.1), so longer credentials could never log in. */
 export const ADMIN_USER_MAX_LENGTH = 64;
 export const ADMIN_PASSWORD_MAX_LENGTH = 128;
+/** No token: /metrics is open, as Prometheus scrapes expect by default (README: Metrics). */
+export const DEFAULT_METRICS_TOKEN = null;
+export const METRICS_TOKEN_MIN_CHARS = 16;
+export const METRICS_TOKEN_MAX_CHARS = 256;
 
 const MS = 'milliseconds';
 
@@ -154,6 +160,7 @@ const KNOBS: { readonly [K in keyof Config]: Knob<Config[K]> } = {
   nodeEnv: anyTextKnob('NODE_ENV', 'any value; production adds Secure to the admin cookie'),
   auditRetentionDays: integerKnob('VIBEFIXER_AUDIT_RETENTION_DAYS', DEFAULT_AUDIT_RETENTION_DAYS, 0, 36_500, 'days'),
   auditMaxRows: integerKnob('VIBEFIXER_AUDIT_MAX_ROWS', DEFAULT_AUDIT_MAX_ROWS, 1_000, 10_000_000, 'rows'),
+  metricsToken: secretKnob('VIBEFIXER_METRICS_TOKEN', METRICS_TOKEN_MIN_CHARS, METRICS_TOKEN_MAX_CHARS),
 };
 
 type Field = keyof Config;
@@ -171,6 +178,7 @@ const NOT_SETTINGS: Readonly<Record<string, string>> = {
   VIBEFIXER_PORT: 'did you mean PORT?',
   VIBEFIXER_HOST: 'did you mean HOST?',
   VIBEFIXER_BODY_LIMIT_BYTES: 'the 100 KiB body limit is fixed by the API contract',
+  VIBEFIXER_METRICS_PORT: '/metrics is served on PORT; keep it private with VIBEFIXER_METRICS_TOKEN',
 };
 
 /** A bad configuration; `problems` has one line per bad variable, and the message is those lines. */
@@ -200,7 +208,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = '.'): 
     const value = unset ? knob.fallback(cwd) : raw === '' ? new Rejection('is empty, not unset') : knob.parse(raw, cwd);
     if (value instanceof Rejection) {
       // Secrets are never echoed, not even in a start-up error.
-      const shownRaw = SECRET_ENV.has(knob.env) ? '"[REDACTED]"' : JSON.stringify(raw);
+      const shownRaw = SECRET_ENV.has(knob.env) || knob.secret === true ? '"[REDACTED]"' : JSON.stringify(raw);
       problems.push(`${knob.env}=${shownRaw} ${value.why} (expected ${knob.expected})`);
       failed.add(field);
     } else {
@@ -240,12 +248,13 @@ function adminProblems(config: Config, failed: Set<Field>): string[] {
   return [];
 }
 
-/** The configuration as it may be logged: the admin password and its hash replaced. */
+/** The configuration as it may be logged: every secret (admin password, its hash, the metrics token) replaced. */
 export function printableConfig(c: Config): Record<string, unknown> {
   return {
     ...c,
     adminPassword: c.adminPassword === null ? null : '[REDACTED]',
     adminPasswordHash: c.adminPasswordHash === null ? null : '[REDACTED]',
+    metricsToken: c.metricsToken === null ? null : '[REDACTED]',
   };
 }
 
@@ -282,6 +291,11 @@ export function describeDurability(c: Config): string {
   return c.sqliteSynchronous === 'FULL'
     ? `ack=memory, flush every ${c.flushIntervalMs} ms, ${sync}: a process crash or a power loss loses ${lost}`
     : `ack=memory, flush every ${c.flushIntervalMs} ms, ${sync}: a process crash loses ${lost}; a power loss may also lose the commits since the last WAL checkpoint`;
+}
+
+/** True for an address only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** The one place that reads the process environment: main calls this once at start-up. */

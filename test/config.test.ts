@@ -12,6 +12,7 @@ import {
   DEFAULT_SQLITE_SYNCHRONOUS,
   DEFAULT_TRUST_PROXY,
   describeDurability,
+  isLoopbackHost,
   loadConfig,
   adminConfigured,
   printableConfig,
@@ -237,12 +238,41 @@ describe('loadConfig: names', () => {
     ]);
   });
 
+  it('answers a search for a separate metrics port with the token setting', () => {
+    expect(problemsOf({ VIBEFIXER_METRICS_PORT: '9100' })).toEqual([
+      'VIBEFIXER_METRICS_PORT is not a known setting; /metrics is served on PORT; keep it private with VIBEFIXER_METRICS_TOKEN',
+    ]);
+  });
+
   it('points VIBEFIXER_PORT and VIBEFIXER_HOST to PORT and HOST, and says the body limit is not a knob', () => {
     expect(problemsOf({ VIBEFIXER_PORT: '80', VIBEFIXER_HOST: 'x', VIBEFIXER_BODY_LIMIT_BYTES: '1' })).toEqual([
       'VIBEFIXER_PORT is not a known setting; did you mean PORT?',
       'VIBEFIXER_HOST is not a known setting; did you mean HOST?',
       'VIBEFIXER_BODY_LIMIT_BYTES is not a known setting; the 100 KiB body limit is fixed by the API contract',
     ]);
+  });
+
+  it('VIBEFIXER_METRICS_TOKEN defaults to none, takes a 16..256-character bearer token, and never echoes a bad one', () => {
+    expect(load({}).metricsToken).toBeNull();
+    const token = 'k9-Fq_2.Zx~+/abcdEF==';
+    expect(load({ VIBEFIXER_METRICS_TOKEN: token }).metricsToken).toBe(token);
+    expect(load({ VIBEFIXER_METRICS_TOKEN: 'a'.repeat(256) }).metricsToken).toBe('a'.repeat(256));
+    const expected = '(expected 16..256 characters of A-Z a-z 0-9 - . _ ~ + / =)';
+    expect(problemsOf({ VIBEFIXER_METRICS_TOKEN: 'short-secret' })).toEqual([`VIBEFIXER_METRICS_TOKEN="[REDACTED]" is too short ${expected}`]);
+    expect(problemsOf({ VIBEFIXER_METRICS_TOKEN: 'a'.repeat(257) })).toEqual([`VIBEFIXER_METRICS_TOKEN="[REDACTED]" is too long ${expected}`]);
+    expect(problemsOf({ VIBEFIXER_METRICS_TOKEN: 'has a space in it!!' })).toEqual([
+      `VIBEFIXER_METRICS_TOKEN="[REDACTED]" has characters a bearer token cannot carry ${expected}`,
+    ]);
+  });
+
+  it('logs the configuration with the metrics token redacted, and knows which hosts are loopback', () => {
+    const token = 'super-secret-token-123';
+    const shown = JSON.stringify(printableConfig(load({ VIBEFIXER_METRICS_TOKEN: token })));
+    expect(shown).not.toContain(token);
+    expect(JSON.parse(shown).metricsToken).toBe('[REDACTED]');
+    expect(printableConfig(load({})).metricsToken).toBeNull();
+    expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].every(isLoopbackHost)).toBe(true);
+    expect(['0.0.0.0', '::', '10.0.0.5', 'example.org'].some(isLoopbackHost)).toBe(false);
   });
 
   it('ignores variables outside the VIBEFIXER_ namespace', () => {
@@ -258,7 +288,7 @@ describe('loadConfig: the whole result', () => {
       queueMaxPending: 200000, sqliteSynchronous: 'NORMAL', shutdownTimeoutMs: 10000, durableWaitMs: 5000,
       retryMaxBackoffMs: 5000, checkpointIntervalMs: 1000, staleSweepIntervalMs: 30000, sessionRetentionDays: 30,
       highScoreRetentionDays: 180, logLevel: 'info', statsPushMs: 250, wsMaxPayloadBytes: 102400,
-      wsMaxBackpressureBytes: 1048576, wsIdleTimeoutS: 120, wsMaxConnections: 10000,
+      wsMaxBackpressureBytes: 1048576, wsIdleTimeoutS: 120, wsMaxConnections: 10000, metricsToken: null,
       adminUser: null, adminPassword: null, adminPasswordHash: null, nodeEnv: null,
       auditRetentionDays: 30, auditMaxRows: 100000,
     });

@@ -2,10 +2,10 @@
  * Contract tests over real HTTP: serving the game's files (CONTRACT §6.1, decision #21) from a
  * fixture folder: content types, aliases, HEAD, 404s, GET/HEAD only, no path traversal, ETags.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildServer, startChild, tempDir } from './helpers/child-server.js';
+import { type ChildServer, runChildToExit, startChild, tempDir } from './helpers/child-server.js';
 import { afterHeadAnswer, Client, expectError, expectJson, expectSecurityHeaders, rawRequest, SECURITY_HEADERS, SEQ_HEADER } from './helpers/http.js';
 
 const dir = tempDir('vibefixer-http-static-');
@@ -40,6 +40,12 @@ beforeAll(async () => {
   // Files next to the static folder that traversal would reach.
   writeFileSync(join(dir.dir, 'secret.txt'), SECRET);
   writeFileSync(join(dir.dir, 'package.json'), SECRET);
+  // Symlinks: to a file outside, dangling, to a directory outside, and to a file inside.
+  symlinkSync(join(dir.dir, 'secret.txt'), join(root, 'leak.txt'));
+  symlinkSync('../../secret.txt', join(root, 'src', 'relative-leak.js'));
+  symlinkSync(join(dir.dir, 'nowhere.js'), join(root, 'dangling.js'));
+  symlinkSync(dir.dir, join(root, 'outside-dir'));
+  symlinkSync('a.css', join(root, 'inside-link.css'));
   server = await startChild({ VIBEFIXER_DB_PATH: join(dir.dir, 'db.sqlite'), VIBEFIXER_STATIC_DIR: root });
   api = new Client(server.url);
 });
@@ -50,6 +56,59 @@ afterAll(async () => {
 });
 
 const body = (name: string) => Buffer.from(FILES[name]);
+
+describe('symbolic links in the static folder', () => {
+  it('never serves a file through a link that points outside the folder (absolute or relative)', async () => {
+    for (const path of ['/leak.txt', '/src/relative-leak.js', '/outside-dir/secret.txt', '/outside-dir/package.json']) {
+      const reply = await api.get(path);
+      expectError(reply, 404, 'Not Found');
+      expect(reply.text).not.toContain(SECRET);
+    }
+  });
+
+  it('serves a link whose real path is a file inside the folder', async () => {
+    const reply = await api.get('/inside-link.css');
+    expect(reply.status).toBe(200);
+    expect(reply.bytes).toEqual(body('a.css'));
+  });
+
+  it('starts despite a dangling link, and logs one static_skipped warning per skipped link', () => {
+    const skipped = server.logs.filter((l) => l.event === 'static_skipped').map((l) => [String(l.path).slice(root.length), l.reason]);
+    expect(skipped.sort()).toEqual(
+      [
+        ['/dangling.js', 'dangling symlink'],
+        ['/leak.txt', 'outside the static folder'],
+        ['/outside-dir', 'outside the static folder'],
+        ['/src/relative-leak.js', 'outside the static folder'],
+      ].sort(),
+    );
+    expect(server.logs.every((l) => l.level !== 40 || l.event === 'static_skipped')).toBe(true);
+  });
+
+  it('serves a folder that is itself reached through a symlink (a release switch), and still nothing outside it', async () => {
+    const linked = join(dir.dir, 'current');
+    symlinkSync(root, linked);
+    const other = await startChild({ VIBEFIXER_DB_PATH: join(dir.dir, 'linked.sqlite'), VIBEFIXER_STATIC_DIR: linked });
+    try {
+      const client = new Client(other.url);
+      expect((await client.get('/a.css')).bytes).toEqual(body('a.css'));
+      expect((await client.get('/inside-link.css')).status).toBe(200);
+      expectError(await client.get('/leak.txt'), 404, 'Not Found');
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('refuses to start on a static folder that does not exist with one clear line, not a stack trace', async () => {
+    const missing = join(dir.dir, 'no-such-folder');
+    const result = await runChildToExit({ VIBEFIXER_DB_PATH: join(dir.dir, 'other.sqlite'), VIBEFIXER_STATIC_DIR: missing });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('');
+    const refused = result.logs.find((l) => l.event === 'startup_refused');
+    expect(refused?.code).toBe('STATIC_DIR');
+    expect(refused?.msg).toContain(`VIBEFIXER_STATIC_DIR ${missing} cannot be served`);
+  });
+});
 
 describe('content types (§6.1)', () => {
   it.each([

@@ -58,6 +58,39 @@ function sha1(file: string): string {
   return createHash('sha1').update(fs.readFileSync(file)).digest('hex');
 }
 
+/** sha1 of a file the test process may no longer read through its mode (it reads as itself, root or not). */
+function sha1AsRoot(file: string): string {
+  const mode = fs.statSync(file).mode & 0o777;
+  fs.chmodSync(file, mode | 0o400);
+  try {
+    return sha1(file);
+  } finally {
+    fs.chmodSync(file, mode);
+  }
+}
+
+const BUILT_WORKER = path.join(import.meta.dirname, '..', 'dist', 'workers', 'persist.js');
+
+/**
+ * Runs the worker's `open` in a child process that has no privileges: `nobody` via runuser when
+ * this process is root (root ignores file modes), the current user otherwise. Returns its reply.
+ */
+function openAsUnprivileged(dbPath: string): Record<string, unknown> {
+  if (!fs.existsSync(BUILT_WORKER)) throw new Error(`${BUILT_WORKER} is missing: run \`npm run build\` first`);
+  const script = `
+    const { handle } = await import(process.env.VIBEFIXER_TEST_WORKER);
+    const reply = await handle({ kind: 'open', storage: { driver: 'sqlite', dbPath: process.env.VIBEFIXER_TEST_DB, synchronous: 'NORMAL' }, todayStartMs: 0, todayEndMs: 1 });
+    process.stdout.write(JSON.stringify(reply.ok ? { ok: true } : reply));`;
+  const node = [process.execPath, '--input-type=module', '-e', script];
+  const asRoot = process.getuid?.() === 0;
+  const command = asRoot ? ['runuser', '-u', 'nobody', '--', ...node] : node;
+  const env = { PATH: process.env.PATH ?? '', VIBEFIXER_TEST_WORKER: BUILT_WORKER, VIBEFIXER_TEST_DB: dbPath };
+  const run = spawnSync(command[0], command.slice(1), { env, encoding: 'utf8', timeout: 20_000 });
+  expect(run.status, `child failed: ${run.stderr}`).toBe(0);
+  if (asRoot) expect(run.stderr).toBe('');
+  return JSON.parse(run.stdout) as Record<string, unknown>;
+}
+
 function quarantined(dir: string): string[] {
   return fs.readdirSync(dir).filter((name) => name.includes('.corrupt-'));
 }
@@ -172,17 +205,48 @@ describe('persistence worker: open', () => {
     expect(fs.readFileSync(path.join(dir, 'not-a-folder'), 'utf8')).toBe('x');
   });
 
-  it.skipIf(process.getuid?.() === 0)('returns an error and quarantines nothing when permission is denied', async () => {
-    const dbPath = tempDbPath();
-    ok(await handle(openTask(dbPath)), 'open');
-    await closeWorker();
-    fs.chmodSync(dbPath, 0o000);
-    try {
-      expect(failed(await handle(openTask(dbPath)))).toMatchObject({ code: 'IO', retryable: false });
-      expect(quarantined(path.dirname(dbPath))).toEqual([]);
-    } finally {
-      fs.chmodSync(dbPath, 0o644);
+  it('returns an error, quarantines nothing and leaves no file behind when permission is denied (as an unprivileged user)', async () => {
+    // Root ignores file modes, so the open runs in a child process as `nobody` when the tests run
+    // as root (CI), and as the current user otherwise: the case runs everywhere.
+    const cases = [
+      { dirMode: 0o777, fileMode: 0o000, why: 'file not readable' },
+      { dirMode: 0o777, fileMode: 0o444, why: 'file read-only' },
+      { dirMode: 0o555, fileMode: 0o666, why: 'folder read-only' },
+    ];
+    for (const c of cases) {
+      const dir = tempDir();
+      const dbPath = path.join(dir, 'db.sqlite');
+      ok(await handle(openTask(dbPath)), 'open');
+      ok(await handle(applyTask(batch(1, { sessions: [{ session: session('kept') }] }))), 'apply');
+      await closeWorker();
+      fs.chmodSync(dbPath, c.fileMode);
+      fs.chmodSync(dir, c.dirMode);
+      try {
+        const before = { names: fs.readdirSync(dir).sort(), main: sha1AsRoot(dbPath) };
+        const reply = openAsUnprivileged(dbPath);
+        expect(reply, c.why).toMatchObject({ ok: false, code: 'IO' });
+        expect({ names: fs.readdirSync(dir).sort(), main: sha1AsRoot(dbPath) }, c.why).toEqual(before);
+        expect(before.names, c.why).toEqual(['db.sqlite']);
+      } finally {
+        fs.chmodSync(dir, 0o755);
+        fs.chmodSync(dbPath, 0o644);
+      }
     }
+  });
+
+  it('refuses a cleanly closed database with a newer schema and leaves no -wal beside it', async () => {
+    const dbPath = tempDbPath();
+    fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+    const db = new Database(dbPath);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE from_the_future (x)');
+    db.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 1}`);
+    db.close();
+    const dir = path.dirname(dbPath);
+    const before = { names: fs.readdirSync(dir).sort(), main: sha1(dbPath) };
+    expect(before.names).toEqual(['vibefixer.sqlite']);
+    expect(failed(await handle(openTask(dbPath)))).toMatchObject({ code: 'SCHEMA_TOO_NEW', retryable: false });
+    expect({ names: fs.readdirSync(dir).sort(), main: sha1(dbPath) }).toEqual(before);
   });
 
   it('refuses a schema newer than the code with SCHEMA_TOO_NEW and leaves the files byte for byte', async () => {

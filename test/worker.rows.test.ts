@@ -65,12 +65,15 @@ describe('persistence worker: typed rows per table', () => {
     expect(loaded.groundCount).toBe(0);
   });
 
-  it('upserts and deletes high scores, and keeps the highest id ever written', async () => {
+  it('upserts and deletes high scores, and keeps the highest id ever written or deleted', async () => {
     ok(await handle(openTask(tempDbPath())), 'open');
     ok(await handle(applyTask(batch(1, { highScores: [highScore(1, 10), highScore(2, 20), highScore(3, 30)] }))), 'apply');
     const renamed = { ...highScore(1, 10), playerTag: 'renamed', result: 'lost' as const, remainingUnchecked: 4 };
-    ok(await handle(applyTask(batch(2, { highScores: [renamed], deleteHighScores: [3, 99] }))), 'apply');
+    ok(await handle(applyTask(batch(2, { highScores: [renamed], deleteHighScores: [3] }))), 'apply');
     expect(await rest()).toMatchObject({ highScores: [highScore(2, 20), renamed], maxHighScoreId: 3 });
+    // A delete without its upsert (the queue dropped a creation deleted before its commit): the id was handed out.
+    ok(await handle(applyTask(batch(3, { deleteHighScores: [99] }))), 'apply');
+    expect(await rest()).toMatchObject({ highScores: [highScore(2, 20), renamed], maxHighScoreId: 99 });
   });
 
   it('upserts and deletes notices, and upserts settings by key', async () => {

@@ -40,15 +40,19 @@ interface Command {
   readonly write: boolean;
   /** Takes a session id (a path segment over HTTP, `sessionId` over WS). */
   readonly session: boolean;
-  run(ctx: CommandContext, body: Body, session: SessionRecord): Answer;
+  run: Runner;
 }
 
+/** Runs a command (validation, then the rule); `read` is its validation alone, which changes nothing. */
+type Runner = ((ctx: CommandContext, body: Body, session: SessionRecord) => Answer) & { readonly read: (body: Body) => unknown };
+
 /** Validates the body with `read`, answers 400 with the contract's text, or runs `then`. */
-function validated<A>(read: (body: Body) => A | Invalid, then: (ctx: CommandContext, args: A, s: SessionRecord) => Answer) {
-  return (ctx: CommandContext, body: Body, session: SessionRecord): Answer => {
+function validated<A>(read: (body: Body) => A | Invalid, then: (ctx: CommandContext, args: A, s: SessionRecord) => Answer): Runner {
+  const run = (ctx: CommandContext, body: Body, session: SessionRecord): Answer => {
     const args = read(body);
     return args instanceof Invalid ? fail(400, args.message) : then(ctx, args, session);
   };
+  return Object.assign(run, { read });
 }
 
 const noArgs = () => ({});
@@ -94,6 +98,11 @@ export type Op = keyof typeof COMMANDS;
 
 export function isOp(name: unknown): name is Op {
   return typeof name === 'string' && Object.hasOwn(COMMANDS, name);
+}
+
+/** True when the body passes the command's field checks (nothing runs, nothing changes). */
+export function validArgs(op: Op, body: unknown): boolean {
+  return !(COMMANDS[op].run.read(asFields(body)) instanceof Invalid);
 }
 
 /** Phase 2: validate the body and run the rule. `body` may be any decoded JSON/msgpack value. */

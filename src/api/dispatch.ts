@@ -14,7 +14,7 @@ import type { SessionRecord } from '../model/records.js';
 import { type Answer, fail, SESSION_NOT_FOUND } from '../state/answer.js';
 import type { ProcessInfo } from '../state/catalog.js';
 import type { HotState } from '../state/hot-state.js';
-import { type CommandContext, COMMANDS, type Op, runCommand } from './commands.js';
+import { type CommandContext, COMMANDS, type Op, runCommand, validArgs } from './commands.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export const RATE_LIMITED = 'Rate limit exceeded';
@@ -120,9 +120,18 @@ export function admit(d: Dispatcher, op: Op, clientKey: string, sessionId?: stri
 }
 
 /**
+ * Runs `run` later, or never when the request is gone by then. HTTP passes one so that a write
+ * whose answer will wait runs only after uWS has parsed what came with it (src/http/pending.ts).
+ */
+export type Schedule = (run: () => void) => void;
+
+/**
  * Phase 2, with the body: refuses writes that cannot be queued (nothing changes then), finds the
  * session (loading it when it was not used since start-up), runs the rule, and calls `reply`
- * once — at once, or after the commit in durable mode.
+ * once — at once, or after the commit in durable mode. With `schedule`, refusals and invalid args
+ * are still answered at once; a valid write that will wait for its commit goes through `schedule`
+ * and takes this whole path again there (an idempotency key is looked up again right before the
+ * rule runs, so two copies of one keyed request can never both run).
  */
 export function complete(
   d: Dispatcher,
@@ -131,6 +140,7 @@ export function complete(
   body: unknown,
   reply: (a: Answer) => void,
   from: Sender = { client: '' },
+  schedule?: Schedule,
 ): void {
   const retry = from.retry;
   let remember: Remember | undefined;
@@ -154,12 +164,18 @@ export function complete(
       return reply(fail(503, QUEUE_FULL, 1));
     }
   }
-  if (!COMMANDS[op].session) return run(d, op, null, body, reply, remember, from.client);
+  const proceed = (session: SessionRecord | null) => {
+    if (schedule !== undefined && COMMANDS[op].write && d.ack === 'durable' && validArgs(op, body)) {
+      return schedule(() => complete(d, op, sessionId, body, reply, from));
+    }
+    run(d, op, session, body, reply, remember, from.client);
+  };
+  if (!COMMANDS[op].session) return proceed(null);
   // The session may have ended while the body was arriving: it is looked up now.
   d.state.sessions.use(sessionId ?? '', (use) => {
     if (use === 'missing') reply(fail(404, SESSION_NOT_FOUND));
     else if (use === 'unavailable') reply(fail(503, NOT_LOADED, 1));
-    else run(d, op, use, body, reply, remember, from.client);
+    else proceed(use);
   });
 }
 

@@ -3,6 +3,9 @@
  * normaliser for the contract's few quirks (trimming, case-insensitive enums, falsy defaults)
  * and the exact error string the original sends. Fields are checked in the contract's order and
  * the first failure wins, so the error text is the same as the original's.
+ * Every string field must be well-formed Unicode: a lone surrogate (`"\ud800"` in JSON, or in a
+ * msgpack frame) would be answered as sent but stored as U+FFFD (SQLite text is UTF-8), so it is
+ * refused here with the field's own error, before anything changes.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 
@@ -25,6 +28,14 @@ export interface Field<T> {
   read(body: Record<string, unknown>): T | Invalid;
 }
 
+/** Matches a lone surrogate only: with the `u` flag a valid pair is one code point, not a surrogate. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** True for a string that is well-formed Unicode (String.prototype.isWellFormed, Node 20+). */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
 export function field<T>(
   name: string,
   schema: object,
@@ -39,7 +50,7 @@ export function field<T>(
       const value = body[name];
       if (value === undefined) {
         if (presence === 'required') return invalid;
-      } else if (!validate(value)) {
+      } else if (!validate(value) || (typeof value === 'string' && !isWellFormed(value))) {
         return invalid;
       }
       const typed = normalise(value);

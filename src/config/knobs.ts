@@ -25,6 +25,8 @@ export interface Knob<T> {
    * as `NAME=${NAME}`, which arrive empty when the operator left them out). Default: an error.
    */
   readonly emptyIsUnset?: boolean;
+  /** A secret: its value is never repeated in an error message. */
+  readonly secret?: boolean;
 }
 
 const INTEGER = /^-?\d+$/;
@@ -131,4 +133,22 @@ export function optionalTextKnob(env: string, maxLength: number, expected: strin
 /** Any non-blank value, taken as is (e.g. NODE_ENV, whose values other tools define). */
 export function anyTextKnob(env: string, expected: string): Knob<string | null> {
   return { env, expected, emptyIsUnset: true, fallback: () => null, parse: (raw) => (raw.trim() === '' ? new Rejection('is blank') : raw) };
+}
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/**
+ * A secret bearer token (RFC 6750 token characters), `min`..`max` characters; unset = none. Its
+ * value never appears in an error message or a log line.
+ */
+export function secretKnob(env: string, min: number, max: number): Knob<string | null> {
+  return {
+    env,
+    expected: `${min}..${max} characters of A-Z a-z 0-9 - . _ ~ + / =`,
+    fallback: () => null,
+    secret: true,
+    parse: (raw) => {
+      if (raw.length < min || raw.length > max) return new Rejection(raw.length < min ? 'is too short' : 'is too long');
+      return BEARER_TOKEN.test(raw) ? raw : new Rejection('has characters a bearer token cannot carry');
+    },
+  };
 }

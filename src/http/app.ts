@@ -8,8 +8,10 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { admit, complete, type Dispatcher, readRetryKey } from '../api/dispatch.js';
 import type { Op } from '../api/commands.js';
 import type { Answer } from '../state/answer.js';
-import { readJsonBody } from './body.js';
+import { bearerCheck, UNAUTHORIZED } from './bearer.js';
+import { INVALID_JSON, readJsonBody } from './body.js';
 import { clientKey } from './client-key.js';
+import { PendingAnswer } from './pending.js';
 import { sendError, sendJson, writeHead } from './respond.js';
 import type { StaticFiles } from './static.js';
 
@@ -21,20 +23,9 @@ export interface HttpDeps {
   staticFiles: StaticFiles | null;
   health(): Record<string, unknown>;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Bearer token /metrics asks for; null = open. */
+  metricsToken: string | null;
   onError(error: unknown, where: string): void;
-}
-
-/** Tracks whether uWS has aborted the response; an aborted response must never be touched. */
-interface Pending {
-  aborted: boolean;
-}
-
-function watch(res: HttpResponse): Pending {
-  const pending = { aborted: false };
-  res.onAborted(() => {
-    pending.aborted = true;
-  });
-  return pending;
 }
 
 function writeAnswer(res: HttpResponse, answer: Answer): void {
@@ -54,10 +45,8 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
     // when something uses it: the rate limiter, an idempotency key (scoped per client), the audit log.
     const retryHeader = method === 'post' ? req.getHeader('idempotency-key') : '';
     const key = method === 'post' && (d.limiter.enabled || retryHeader !== '' || d.audit !== undefined) ? clientKey(res, req, deps.trustProxy) : '';
-    const pending = watch(res);
-    const reply = (answer: Answer) => {
-      if (!pending.aborted) res.cork(() => writeAnswer(res, answer));
-    };
+    const pending = new PendingAnswer(res);
+    const reply = (answer: Answer) => pending.answer((r) => writeAnswer(r, answer));
     try {
       const refused = admit(d, op, key, sessionId);
       if (refused !== null) return reply(refused);
@@ -66,35 +55,47 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
       if (retry !== undefined && 'status' in retry) return reply(retry);
       readJsonBody(res, (body) => {
         if (body.kind === 'tooLarge') return reply({ status: 413, body: { error: 'Payload too large' }, seq: null });
-        if (body.kind === 'invalidJson') return reply({ status: 400, body: { error: 'Invalid JSON' }, seq: null });
+        if (body.kind === 'invalidJson') return reply({ status: 400, body: { error: INVALID_JSON }, seq: null });
+        // A write whose answer will wait runs after this read: a request pipelined right behind it
+        // cannot leave it applied but unanswered (pending.ts). Refusals are answered at once.
         try {
-          complete(d, op, sessionId, body.value, reply, { client: key, retry });
+          complete(d, op, sessionId, body.value, reply, { client: key, retry }, (run) => pending.runSoon(guarded(run, pending, op)));
         } catch (error) {
-          internalError(res, pending, error, op);
+          internalError(pending, error, op);
         }
       });
     } catch (error) {
-      internalError(res, pending, error, op);
+      internalError(pending, error, op);
     }
   };
 
-  const internalError = (res: HttpResponse, pending: Pending, error: unknown, where: string) => {
+  /** `run` for a later turn: outside the route handler, an error must still become a 500. */
+  const guarded = (run: () => void, pending: PendingAnswer, where: string) => () => {
+    try {
+      run();
+    } catch (error) {
+      internalError(pending, error, where);
+    }
+  };
+
+  const internalError = (pending: PendingAnswer, error: unknown, where: string) => {
     deps.onError(error, where);
-    if (!pending.aborted) res.cork(() => sendError(res, 500, 'Internal Server Error'));
+    pending.answer((r) => sendError(r, 500, 'Internal Server Error'));
   };
 
   app.any('/health', (res, req) => sendJson(res, 200, deps.health(), [], req.getMethod() === 'head'));
-  app.get('/metrics', (res) => {
-    const pending = watch(res);
+  const metricsAllowed = bearerCheck(deps.metricsToken);
+  app.get('/metrics', (res, req) => {
+    if (!metricsAllowed(req)) return sendError(res, 401, UNAUTHORIZED, [['WWW-Authenticate', 'Bearer realm="metrics"']]);
+    const pending = new PendingAnswer(res);
+    pending.hold();
     deps.metrics().then(
-      (m) => {
-        if (pending.aborted) return;
-        res.cork(() => {
-          writeHead(res, 200, [['Content-Type', m.contentType]]);
-          res.end(m.body);
-        });
-      },
-      (error) => internalError(res, pending, error, 'metrics'),
+      (m) =>
+        pending.answer((r) => {
+          writeHead(r, 200, [['Content-Type', m.contentType]]);
+          r.end(m.body);
+        }),
+      (error) => internalError(pending, error, 'metrics'),
     );
   });
 

@@ -3,14 +3,19 @@
  * and reading stops at the first chunk past the limit (413, without waiting for the rest). The
  * chunks uWS hands over are only valid during the callback, so they are copied before the next
  * one arrives; a single-chunk body is parsed straight from the view without a copy.
+ * Only well-formed UTF-8 JSON is accepted, as in the original: a byte-order mark is not JSON
+ * (RFC 8259 §8.1), so it is not stripped, and bytes that are not UTF-8 are refused instead of being
+ * turned into U+FFFD. Both answer 400 `Invalid JSON`.
  */
 import type { HttpResponse } from 'uWebSockets.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 
+export const INVALID_JSON = 'Invalid JSON';
+
 export type BodyResult = { kind: 'ok'; value: unknown } | { kind: 'tooLarge' } | { kind: 'invalidJson' };
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function parse(bytes: Uint8Array): BodyResult {
   if (bytes.byteLength === 0) return { kind: 'ok', value: null };

@@ -6,7 +6,13 @@ import uWS from 'uWebSockets.js';
 
 export type App = uWS.TemplatedApp;
 
+/**
+ * uWS marks every answer with `uWebSockets: 20` unless its loop is "silent"; this build has no
+ * typed option for it, only the undocumented `_cfg('silent')` (it sets the loop's no-mark flag), so
+ * it is called before the app exists. A test checks that no answer carries the header.
+ */
 export function createApp(): App {
+  uWS._cfg('silent');
   return uWS.App();
 }
 

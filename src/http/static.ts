@@ -2,13 +2,16 @@
  * Static files of the game (CONTRACT §6.1): the frontend folder is read into memory once at
  * start-up, so a request never touches the disk and a path can only name a file that was found
  * inside the root (no traversal is possible: lookups are by key, never by joining paths).
+ * A symbolic link is served only when its real path is a file inside the root's real path: a link
+ * that points outside (a secret read through a link), a dangling link and a link to a directory
+ * are skipped at start-up with a `static_skipped` warning, never followed later.
  * GET and HEAD only; other methods fall through to the JSON 404. Each file has a strong ETag and
  * `Cache-Control: no-cache`, so browsers revalidate cheaply (304). Files changed on disk are
  * seen after a restart.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, relative, sep } from 'node:path';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { extname, isAbsolute, join, relative, sep } from 'node:path';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { writeHead } from './respond.js';
 
@@ -45,11 +48,19 @@ interface StaticFile {
   etag: string;
 }
 
+/** Why a directory entry is not served; the caller logs it. */
+export type SkipReason = 'outside the static folder' | 'dangling symlink' | 'symlink to a directory' | 'not a regular file';
+
 export class StaticFiles {
   private readonly files = new Map<string, StaticFile>();
+  private readonly realRoot: string;
   bytes = 0;
 
-  constructor(readonly root: string) {
+  constructor(
+    readonly root: string,
+    private readonly onSkip: (path: string, reason: SkipReason) => void = () => undefined,
+  ) {
+    this.realRoot = realpathSync(root);
     this.walk(root);
   }
 
@@ -62,8 +73,10 @@ export class StaticFiles {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         this.walk(path);
-      } else if (entry.isFile() || (entry.isSymbolicLink() && statSync(path).isFile())) {
-        const body = readFileSync(path);
+      } else if (entry.isFile() || entry.isSymbolicLink()) {
+        const real = this.realFile(path);
+        if (real === null) continue;
+        const body = readFileSync(real);
         this.bytes += body.byteLength;
         if (this.files.size >= STATIC_MAX_FILES || this.bytes > STATIC_MAX_BYTES) {
           throw new Error(`static folder ${this.root} is too large (max ${STATIC_MAX_FILES} files, ${STATIC_MAX_BYTES} bytes)`);
@@ -73,6 +86,28 @@ export class StaticFiles {
         this.files.set(key, { body, contentType: CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream', etag });
       }
     }
+  }
+
+  /** The real path of a file inside the root, or null (reported through onSkip). */
+  private realFile(path: string): string | null {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      this.onSkip(path, 'dangling symlink');
+      return null;
+    }
+    const rel = relative(this.realRoot, real);
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+      this.onSkip(path, 'outside the static folder');
+      return null;
+    }
+    const stat = statSync(real);
+    if (!stat.isFile()) {
+      this.onSkip(path, stat.isDirectory() ? 'symlink to a directory' : 'not a regular file');
+      return null;
+    }
+    return real;
   }
 
   /** The file for a raw URL path (not percent-decoded, query already removed), if any. */

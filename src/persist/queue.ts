@@ -209,6 +209,16 @@ export class WriteBehindQueue {
     for (const w of this.waiters.splice(0, n)) w.cb(new DurableTimeout(w.seq));
   }
 
+  /**
+   * Answers every held answer with `error` now (shutdown when the final flush timed out: those
+   * clients get a 503 instead of a closed connection). The changes stay queued. Returns how many.
+   */
+  failAllWaiters(error: Error): number {
+    const waiters = this.waiters.splice(0);
+    for (const w of waiters) w.cb(error);
+    return waiters.length;
+  }
+
   // --- internals -----------------------------------------------------------------------------
 
   /** After a change was gathered: a new entity may trigger a seal. Returns the seq of the change. */

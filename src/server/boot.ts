@@ -29,7 +29,7 @@ import { Metrics } from './metrics.js';
 import { backupNow, shutdownSequence } from './shutdown.js';
 import { startTimers } from './timers.js';
 import { SERVER_VERSION } from './version.js';
-import { createQueue, openDatabase, storageOptions } from './wiring.js';
+import { createQueue, openDatabase, StartupError, storageOptions } from './wiring.js';
 
 export { StartupError } from './wiring.js';
 export { backupPath } from './shutdown.js';
@@ -50,9 +50,19 @@ export interface StartOptions {
   workerFile?: string;
 }
 
+/** The static folder, read once; a folder that cannot be read stops the start-up with one clear line. */
+function loadStaticFiles(dir: string, log: Logger): StaticFiles {
+  try {
+    return new StaticFiles(dir, (path, reason) => log.warn({ event: 'static_skipped', path, reason }, `static file skipped: ${reason}`));
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new StartupError(`VIBEFIXER_STATIC_DIR ${dir} cannot be served: ${why}`, 'STATIC_DIR');
+  }
+}
+
 export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const startedAtMs = Date.now();
-  const staticFiles = config.staticDir === null ? null : new StaticFiles(config.staticDir);
+  const staticFiles = config.staticDir === null ? null : loadStaticFiles(config.staticDir, log);
   if (staticFiles) log.info({ event: 'static_loaded', dir: staticFiles.root, files: staticFiles.count, bytes: staticFiles.bytes }, 'static files loaded');
 
   const client = new WorkerClient(storageOptions(config), opts.workerFile);
@@ -165,6 +175,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     staticFiles,
     health: () => healthBody(queue, opened),
     metrics: () => metrics.text(),
+    metricsToken: config.metricsToken,
     onError,
   });
   ws = registerWebSocket(app, {

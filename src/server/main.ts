@@ -4,7 +4,7 @@
  * another process or written by a newer version stops the start-up with exit code 1 and one
  * clear log line.
  */
-import { ConfigError, describeDurability, loadConfigFromProcess, printableConfig } from '../config.js';
+import { ConfigError, describeDurability, isLoopbackHost, loadConfigFromProcess, printableConfig } from '../config.js';
 import { createLogger } from './log.js';
 import { startServer, StartupError } from './boot.js';
 
@@ -21,6 +21,9 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   log.info({ event: 'config', config: printableConfig(config) }, 'effective configuration');
+  if (config.metricsToken === null && !isLoopbackHost(config.host)) {
+    log.warn({ event: 'metrics_public', host: config.host }, '/metrics answers anyone who can reach this port; set VIBEFIXER_METRICS_TOKEN to keep it private');
+  }
   log.info({ event: 'durability', ack: config.ack, synchronous: config.sqliteSynchronous }, describeDurability(config));
 
   let server;

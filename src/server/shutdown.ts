@@ -1,10 +1,11 @@
 /**
  * Graceful stop and online backup (DESIGN invariant 5): stop listening, refuse new writes, drain
- * the queue within VIBEFIXER_SHUTDOWN_TIMEOUT_MS, close the database, close the sockets.
+ * the queue within VIBEFIXER_SHUTDOWN_TIMEOUT_MS, answer every write still waiting for its commit
+ * (503, as past the durable wait), close the database, close the sockets.
  * Correctness never depends on this running: a kill -9 loses nothing beyond the stated window.
  *
- * Never: reject (a failure is logged and reported as `flushed: false`), or close the database
- * while a batch may still be in flight.
+ * Never: reject (a failure is logged and reported as `flushed: false`), close the database
+ * while a batch may still be in flight, or close a connection that is still owed an answer.
  */
 import { basename, dirname, extname, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -39,12 +40,20 @@ export function shutdownSequence(p: ShutdownParts): (reason: string) => Promise<
       log.info({ event: 'shutdown_start', reason, queueDepth: queue.depth }, 'shutting down');
       p.stopListening();
       p.refuseWrites();
+      // The server's timers are stopped: held answers still get their 503 at the durable wait bound.
+      const expiry = setInterval(() => queue.expireWaiters(), Math.max(10, Math.min(250, Math.floor(config.durableWaitMs / 4))));
       const flushed = await Promise.race([
         queue.drain().then(() => true),
         new Promise<boolean>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs, false).unref()),
       ]);
+      clearInterval(expiry);
       queue.stop();
-      if (!flushed) log.error({ event: 'shutdown_flush_timeout', queueDepth: queue.depth }, 'final flush did not finish in time');
+      if (!flushed) {
+        const answered = queue.failAllWaiters(new Error('shutting down before the change was committed'));
+        log.error({ event: 'shutdown_flush_timeout', queueDepth: queue.depth, answered503: answered }, 'final flush did not finish in time');
+        // Let the loop write those answers before anything closes.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       const closed = await client.run({ kind: 'close' });
       if (!closed.ok) log.error({ event: 'close_failed', error: closed }, 'closing the database failed');
       await client.destroy();

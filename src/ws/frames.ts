@@ -12,11 +12,13 @@
  * uWS copies them).
  */
 import { C1, Packr } from 'msgpackr';
+import { isWellFormed } from '../api/fields.js';
 import type { Answer } from '../state/answer.js';
 
 // copyBuffers: msgpack `bin` values must not point into the frame, which uWS neuters on return.
 const packr = new Packr({ useRecords: false, copyBuffers: true });
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a byte-order mark is kept, so JSON.parse refuses it, as over HTTP (src/http/body.ts).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What a request's `id` may be; it is echoed as given. */
 export type RequestId = string | number | boolean | null;
@@ -40,8 +42,10 @@ export function encode(value: unknown, binary: boolean): string | Uint8Array {
   return binary ? packr.pack(value) : JSON.stringify(value);
 }
 
+/** A scalar id; a string id must be well-formed Unicode, as it is echoed in the answer. */
 export function isRequestId(value: unknown): value is RequestId {
-  return value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number';
+  if (typeof value === 'string') return isWellFormed(value);
+  return value === null || typeof value === 'boolean' || typeof value === 'number';
 }
 
 /** The answer frame for a command's Answer: the HTTP body's fields, or its error as {status, message}. */

@@ -64,14 +64,19 @@ function writeBatch(store: Store, batch: WireBatch): number {
     rows += st.upsertHighScore.run(...row).changes;
     if (row[0] > maxHighScoreId) maxHighScoreId = row[0];
   }
-  if (maxHighScoreId > 0) st.raiseMaxHighScoreId.run(maxHighScoreId);
   for (const row of upserts.notices ?? []) rows += st.upsertNotice.run(...row).changes;
   for (const row of upserts.settings ?? []) rows += st.upsertSetting.run(...row).changes;
   for (const row of upserts.idempotencyKeys ?? []) rows += st.upsertIdempotencyKey.run(...row).changes;
   for (const row of upserts.adminSessions ?? []) rows += st.upsertAdminSession.run(...row).changes;
   for (const row of upserts.audit ?? []) rows += st.upsertAudit.run(...row).changes;
   for (const hash of deletes.adminSessions ?? []) rows += st.deleteAdminSession.run(hash).changes;
-  for (const id of deletes.highScores ?? []) rows += st.deleteHighScore.run(id).changes;
+  for (const id of deletes.highScores ?? []) {
+    rows += st.deleteHighScore.run(id).changes;
+    // A delete may have replaced the pending upsert of a score created in the same batch: its id
+    // was handed out all the same and must never be handed out again.
+    if (Number.isSafeInteger(id) && id > maxHighScoreId) maxHighScoreId = id;
+  }
+  if (maxHighScoreId > 0) st.raiseMaxHighScoreId.run(maxHighScoreId);
   for (const id of deletes.notices ?? []) rows += st.deleteNotice.run(id).changes;
   if (batch.stats != null) rows += st.addCounts.run(batch.stats).changes;
   st.setMeta.run(batch.seq, 'last_seq');

@@ -66,6 +66,27 @@ function schemaTooNew(dbPath: string, version: number): WorkerFailure {
 }
 
 export function openStore(options: OpenOptions): Opened {
+  // SQLite creates an empty -wal beside a WAL database whenever it reads one; a refused open
+  // (newer schema, permission, lock) must leave nothing behind, so one it created is removed.
+  const walPath = `${path.resolve(options.dbPath)}-wal`;
+  const walExisted = fs.existsSync(walPath);
+  try {
+    return openOrRefuse(options);
+  } catch (err) {
+    if (!walExisted) removeIfEmpty(walPath);
+    throw err;
+  }
+}
+
+function removeIfEmpty(file: string): void {
+  try {
+    if (fs.statSync(file).size === 0) fs.rmSync(file);
+  } catch {
+    // Not there, or not ours to remove: nothing to clean.
+  }
+}
+
+function openOrRefuse(options: OpenOptions): Opened {
   const { synchronous, reopen } = options;
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
     throw new WorkerFailure('INTERNAL', `synchronous must be NORMAL or FULL, got ${String(synchronous)}`);
