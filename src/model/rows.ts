@@ -252,6 +252,27 @@ export function sessionOfRows(h: SessionRow, artifacts: readonly ArtifactRow[]):
   };
 }
 
+/**
+ * Adds a delta into running counters (the hot stats, or a batch's gathered delta): counters add,
+ * the two times only move forward. Works on a StatsRecord too (same fields).
+ */
+export function addStatsDelta(into: StatsDelta, delta: Partial<StatsDelta>): void {
+  into.startedCount += delta.startedCount ?? 0;
+  into.endedCount += delta.endedCount ?? 0;
+  into.staleEndedCount += delta.staleEndedCount ?? 0;
+  into.wonCount += delta.wonCount ?? 0;
+  into.lostCount += delta.lostCount ?? 0;
+  into.abandonedCount += delta.abandonedCount ?? 0;
+  into.latestCompletedAtMs = laterOf(into.latestCompletedAtMs, delta.latestCompletedAtMs ?? null);
+  into.latestActivityAtMs = laterOf(into.latestActivityAtMs, delta.latestActivityAtMs ?? null);
+}
+
+function laterOf(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a > b ? a : b;
+}
+
 export function emptyStatsDelta(): StatsDelta {
   return {
     startedCount: 0,

@@ -8,6 +8,7 @@
  * VIBEFIXER_FLUSH_MAX_BATCH entities, so no cut holds the event loop longer than that bound.
  */
 import {
+  addStatsDelta,
   type DeleteKeys,
   type DeleteTable,
   emptyStatsDelta,
@@ -56,14 +57,7 @@ export class PendingChanges {
       s = this.stats = emptyStatsDelta();
       this.grew(nowMs);
     }
-    s.startedCount += delta.startedCount ?? 0;
-    s.endedCount += delta.endedCount ?? 0;
-    s.staleEndedCount += delta.staleEndedCount ?? 0;
-    s.wonCount += delta.wonCount ?? 0;
-    s.lostCount += delta.lostCount ?? 0;
-    s.abandonedCount += delta.abandonedCount ?? 0;
-    s.latestCompletedAtMs = maxOrNull(s.latestCompletedAtMs, delta.latestCompletedAtMs ?? null);
-    s.latestActivityAtMs = maxOrNull(s.latestActivityAtMs, delta.latestActivityAtMs ?? null);
+    addStatsDelta(s, delta);
   }
 
   /** The batch as it crosses the thread; empty tables are left out. */
@@ -80,10 +74,4 @@ export class PendingChanges {
     this.count += 1;
     this.sinceMs ??= nowMs;
   }
-}
-
-function maxOrNull(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return a > b ? a : b;
 }

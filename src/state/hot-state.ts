@@ -15,7 +15,7 @@ import type {
   SettingRecord,
   StatsRecord,
 } from '../model/records.js';
-import { type IdempotencyRow, sessionRow, type StatsDelta } from '../model/rows.js';
+import { addStatsDelta, type IdempotencyRow, sessionRow, type StatsDelta } from '../model/rows.js';
 import type { ChangeSink } from './changes.js';
 import { localDayBounds } from './day.js';
 import { IdempotencyStore } from './idempotency.js';
@@ -135,16 +135,8 @@ export class HotState {
 
   /** Applies counter deltas to the hot stats and hands them on; always records activity. */
   count(delta: Partial<StatsDelta>, nowMs: number): number {
-    const s = this.stats;
-    s.startedCount += delta.startedCount ?? 0;
-    s.endedCount += delta.endedCount ?? 0;
-    s.staleEndedCount += delta.staleEndedCount ?? 0;
-    s.wonCount += delta.wonCount ?? 0;
-    s.lostCount += delta.lostCount ?? 0;
-    s.abandonedCount += delta.abandonedCount ?? 0;
-    if (delta.latestCompletedAtMs != null) s.latestCompletedAtMs = delta.latestCompletedAtMs;
-    s.latestActivityAtMs = nowMs;
     delta.latestActivityAtMs = nowMs;
+    addStatsDelta(this.stats, delta);
     this.observer?.statsChanged();
     return this.sink.count(delta);
   }
