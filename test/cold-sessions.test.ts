@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
 import { encodeBatch, type SessionRecord, type StatsDelta, type WireBatch } from '../src/model/protocol.js';
-import { artifactRow, sessionRow } from '../src/model/rows.js';
+import { artifactRow, sessionRow } from '../src/model/convert.js';
 import { type ChildServer, startChild, tempDir } from './helpers/child-server.js';
 
 const tmp = tempDir();

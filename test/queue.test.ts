@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplyReply, SessionRecord, TaskError, WireBatch } from '../src/model/protocol.js';
 import { decode } from '../src/model/protocol.js';
-import { sessionRow } from '../src/model/rows.js';
+import { sessionRow } from '../src/model/convert.js';
 import { type BatchStore, DurableTimeout, type QueueOptions, WriteBehindQueue } from '../src/persist/queue.js';
 
 /** What the worker receives, decoded back for assertions. */

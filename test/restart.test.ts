@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
 import { encodeBatch, type NoticeRecord, type SettingRecord, type WireBatch } from '../src/model/protocol.js';
-import { noticeRow, settingRow } from '../src/model/rows.js';
+import { noticeRow, settingRow } from '../src/model/convert.js';
 import { type ChildServer, MAIN, runChildToExit, startChild, tempDir } from './helpers/child-server.js';
 import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
 

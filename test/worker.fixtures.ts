@@ -27,15 +27,7 @@ import {
   type TaskError,
   type WireBatch,
 } from '../src/model/protocol.js';
-import {
-  artifactRow,
-  emptyStatsDelta,
-  highScoreRow,
-  noticeRow,
-  sessionOfRows,
-  sessionRow,
-  settingRow,
-} from '../src/model/rows.js';
+import { artifactRow, emptyStatsDelta, highScoreRow, noticeRow, sessionOfRows, sessionRow, settingRow } from '../src/model/convert.js';
 
 const createdDirs: string[] = [];
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
 import { type ColdSessionRow, decode } from '../src/model/protocol.js';
-import { sessionOfRows } from '../src/model/rows.js';
+import { sessionOfRows } from '../src/model/convert.js';
 import {
   applyTask,
   batch,

@@ -16,15 +16,8 @@
  * - No timers, no state beyond the connection(s) and prepared statements.
  */
 import type { ColdSessionRow } from '../src/model/records.js';
-import type {
-  ApplyResult,
-  CheckpointResult,
-  LoadedSessions,
-  RestQuery,
-  RetentionResult,
-  StoredRest,
-  WireBatch,
-} from '../src/model/rows.js';
+import type { WireBatch } from '../src/model/rows.js';
+import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest } from '../src/model/stored.js';
 
 export interface RetentionCutoffs {
   sessionsBeforeMs: number | null;
@@ -37,7 +30,7 @@ export interface RetentionCutoffs {
   auditMaxRows: number;
 }
 
-export type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, StoredSession } from '../src/model/rows.js';
+export type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, StoredSession } from '../src/model/stored.js';
 
 export interface StorageDriver {
   /** 'sqlite' or 'postgres', for logs and errors. */

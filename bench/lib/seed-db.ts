@@ -16,13 +16,13 @@ import { frozenImport } from './build.js';
 interface Frozen {
   handle: typeof import('../../workers/persist.js').handle;
   encodeBatch: typeof import('../../src/model/protocol.js').encodeBatch;
-  rows: typeof import('../../src/model/rows.js');
+  rows: typeof import('../../src/model/convert.js');
   generateLevel: (seed: string) => LevelRecord;
 }
 async function frozen(): Promise<Frozen> {
   const persist = await frozenImport<typeof import('../../workers/persist.js')>('dist/workers/persist.js');
   const protocol = await frozenImport<typeof import('../../src/model/protocol.js')>('dist/src/model/protocol.js');
-  const rows = await frozenImport<typeof import('../../src/model/rows.js')>('dist/src/model/rows.js');
+  const rows = await frozenImport<typeof import('../../src/model/convert.js')>('dist/src/model/convert.js');
   const level = await frozenImport<typeof import('../../src/game/level.js')>('dist/src/game/level.js');
   return { handle: persist.handle, encodeBatch: protocol.encodeBatch, rows, generateLevel: level.generateLevel };
 }

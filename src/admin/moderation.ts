@@ -4,7 +4,7 @@
  * `playerSpeedPercent` setting that new sessions copy. Error strings are the original's.
  */
 import type { HighScoreRecord } from '../model/records.js';
-import { highScoreRow, settingRow } from '../model/rows.js';
+import { highScoreRow, settingRow } from '../model/convert.js';
 import { highScoreView } from '../state/catalog.js';
 import { HIGH_SCORE_LIST_LIMIT, PLAYER_SPEED_SETTING } from '../state/hot-state.js';
 import { done, error, fieldsOf, json, NOT_FOUND_ROW, type Outcome } from './answers.js';

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { NoticeRecord } from '../model/records.js';
-import { noticeRow } from '../model/rows.js';
+import { noticeRow } from '../model/convert.js';
 import { done, error, fieldsOf, json, NOT_FOUND_ROW, type Outcome } from './answers.js';
 import { type AdminCtx, audited } from './context.js';
 

@@ -13,10 +13,12 @@
  *   in any thread, whatever was encoded before it.
  */
 import { Packr } from 'msgpackr';
-import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, WireBatch } from './rows.js';
+import type { WireBatch } from './rows.js';
+import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest } from './stored.js';
 
 export type * from './records.js';
 export type * from './rows.js';
+export type * from './stored.js';
 
 /** Plain msgpack: maps stay maps, no record extension, no shared structures. */
 export const packr = new Packr({ useRecords: false, mapsAsObjects: true });

@@ -9,7 +9,7 @@
  * the session stays as it is).
  */
 import type { Logger } from 'pino';
-import { sessionOfRows } from '../model/rows.js';
+import { sessionOfRows } from '../model/convert.js';
 import type { SessionRecord } from '../model/records.js';
 import type { WorkerClient } from './client.js';
 

@@ -7,16 +7,8 @@
  * Cost: each add is O(1); `toWire` is O(entities), and the queue never lets one batch grow past
  * VIBEFIXER_FLUSH_MAX_BATCH entities, so no cut holds the event loop longer than that bound.
  */
-import {
-  addStatsDelta,
-  type DeleteKeys,
-  type DeleteTable,
-  emptyStatsDelta,
-  type StatsDelta,
-  type UpsertRows,
-  type UpsertTable,
-  type WireBatch,
-} from '../model/rows.js';
+import { addStatsDelta, emptyStatsDelta } from '../model/convert.js';
+import type { DeleteKeys, DeleteTable, StatsDelta, UpsertRows, UpsertTable, WireBatch } from '../model/rows.js';
 
 /** A row's coalescing key within its table (its primary key): the state's change port uses the same. */
 type RowKey = string | number;

@@ -26,6 +26,9 @@ import type { ApplyReply, TaskError, WireBatch } from '../model/protocol.js';
 import { encodeBatch } from '../model/protocol.js';
 import type { DeleteKeys, DeleteTable, StatsDelta, UpsertRows, UpsertTable } from '../model/rows.js';
 import { PendingChanges } from './pending.js';
+import { type DurableCallback, DurableWaiters } from './waiters.js';
+
+export { type DurableCallback, DurableTimeout } from './waiters.js';
 
 /** The worker seam: the real one is the piscina client; tests inject failures here. */
 export interface BatchStore {
@@ -46,21 +49,6 @@ export interface QueueEvents {
   committed?(info: { seq: number; entities: number; bytes: number; commitMs: number }): void;
   failed?(info: { seq: number; error: TaskError | Error; attempt: number; retryInMs: number }): void;
   recovered?(info: { seq: number; attempts: number }): void;
-}
-
-/** Called once per held answer: null when durable, an error when the wait bound passed. */
-export type DurableCallback = (error: Error | null) => void;
-
-export class DurableTimeout extends Error {
-  constructor(readonly seq: number) {
-    super(`change not committed within the durable wait bound (seq ${seq})`);
-  }
-}
-
-interface Waiter {
-  seq: number;
-  atMs: number;
-  cb: DurableCallback;
 }
 
 interface Sealed {
@@ -85,8 +73,7 @@ export class WriteBehindQueue {
   private inFlight: Sealed | null = null;
   /** Entities in the sealed batches and the one in flight. */
   private cutEntities = 0;
-  /** Held answers in arrival order; their seqs never decrease along the list. */
-  private waiters: Waiter[] = [];
+  private readonly waiters = new DurableWaiters();
   private durableSeq_: number;
   private intervalTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -175,10 +162,7 @@ export class WriteBehindQueue {
       cb(null);
       return;
     }
-    const waiter = { seq, atMs: this.now(), cb };
-    const last = this.waiters[this.waiters.length - 1];
-    if (last === undefined || last.seq <= seq) this.waiters.push(waiter);
-    else this.waiters.splice(this.waiters.findIndex((w) => w.seq > seq), 0, waiter); // never on the hot path
+    this.waiters.add(seq, this.now(), cb);
     this.scheduleFlush();
   }
 
@@ -202,11 +186,7 @@ export class WriteBehindQueue {
 
   /** Fails held answers older than the wait bound; called by a periodic timer of the server. */
   expireWaiters(): void {
-    const deadline = this.now() - this.opts.durableWaitMs;
-    let n = 0;
-    while (n < this.waiters.length && this.waiters[n].atMs <= deadline) n += 1;
-    if (n === 0) return;
-    for (const w of this.waiters.splice(0, n)) w.cb(new DurableTimeout(w.seq));
+    this.waiters.expire(this.now() - this.opts.durableWaitMs);
   }
 
   /**
@@ -214,9 +194,7 @@ export class WriteBehindQueue {
    * clients get a 503 instead of a closed connection). The changes stay queued. Returns how many.
    */
   failAllWaiters(error: Error): number {
-    const waiters = this.waiters.splice(0);
-    for (const w of waiters) w.cb(error);
-    return waiters.length;
+    return this.waiters.failAll(error);
   }
 
   // --- internals -----------------------------------------------------------------------------
@@ -328,13 +306,11 @@ export class WriteBehindQueue {
     // thread writes the answers (group commit keeps both threads busy).
     if (this.sealed.length > 0) this.sendNext();
     else if (this.open.count > 0) {
-      const waited = this.waiters.length > 0 && this.waiters[this.waiters.length - 1].seq >= this.open.seq;
+      const waited = this.waiters.highestSeq >= this.open.seq;
       if (this.flushDue || waited || this.closed) this.flush();
       else this.armInterval();
     }
-    let n = 0;
-    while (n < this.waiters.length && this.waiters[n].seq <= batch.seq) n += 1;
-    if (n > 0) for (const w of this.waiters.splice(0, n)) w.cb(null);
+    this.waiters.release(batch.seq);
     if (this.idleAndEmpty()) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 

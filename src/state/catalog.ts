@@ -4,7 +4,7 @@
  * which the contract runs before stats and system stats.
  */
 import type { HighScoreRecord, NoticeRecord } from '../model/records.js';
-import { highScoreRow } from '../model/rows.js';
+import { highScoreRow } from '../model/convert.js';
 import { type Answer, isoOrNull, ok } from './answer.js';
 import { HIGH_SCORE_LIST_LIMIT, type HotState } from './hot-state.js';
 

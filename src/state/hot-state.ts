@@ -15,7 +15,8 @@ import type {
   SettingRecord,
   StatsRecord,
 } from '../model/records.js';
-import { addStatsDelta, type IdempotencyRow, sessionRow, type StatsDelta } from '../model/rows.js';
+import { addStatsDelta, sessionRow } from '../model/convert.js';
+import type { IdempotencyRow, StatsDelta } from '../model/rows.js';
 import type { ChangeSink } from './changes.js';
 import { localDayBounds } from './day.js';
 import { IdempotencyStore } from './idempotency.js';

@@ -5,7 +5,7 @@
  * Every change marks its entities dirty through `state.sink`, then the answer carries the seq.
  */
 import type { ArtifactRecord, ArtifactStatus, SessionRecord } from '../model/records.js';
-import { artifactRow } from '../model/rows.js';
+import { artifactRow } from '../model/convert.js';
 import { generateLevel } from '../game/level.js';
 import { newSeed } from '../game/seed.js';
 import { type Answer, fail, ok, SESSION_NOT_FOUND } from './answer.js';

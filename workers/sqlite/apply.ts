@@ -9,7 +9,8 @@
  * Never: apply part of a batch, apply a seq at or below last_seq, or keep anything from one
  * batch to the next.
  */
-import type { ApplyResult, LevelRow, UpsertTable, WireBatch } from '../../src/model/rows.js';
+import type { LevelRow, UpsertTable, WireBatch } from '../../src/model/rows.js';
+import type { ApplyResult } from '../../src/model/stored.js';
 import { WorkerFailure } from '../failure.js';
 import type { Store } from './statements.js';
 

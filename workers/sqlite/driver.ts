@@ -5,7 +5,8 @@
  */
 import type { ColdSessionRow } from '../../src/model/records.js';
 import type { Synchronous } from '../../src/model/protocol.js';
-import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, WireBatch } from '../../src/model/rows.js';
+import type { WireBatch } from '../../src/model/rows.js';
+import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest } from '../../src/model/stored.js';
 import type { OpenedDriver, RetentionCutoffs, StorageDriver } from '../driver.js';
 import { applyBatch } from './apply.js';
 import { backup, checkpoint, close, retention } from './maintenance.js';

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CheckpointResult, RetentionResult } from '../../src/model/rows.js';
+import type { CheckpointResult, RetentionResult } from '../../src/model/stored.js';
 import type { RetentionCutoffs } from '../driver.js';
 import { WorkerFailure } from '../failure.js';
 import type { CheckpointRow, Store } from './statements.js';

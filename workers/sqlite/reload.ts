@@ -6,7 +6,8 @@
  * Never: write anything, or read the levels (nothing after creation needs them).
  */
 import type { ColdSessionRow } from '../../src/model/records.js';
-import { highScoreOfRow, type LoadedSessions, noticeOfRow, type RestQuery, settingOfRow, type StoredRest } from '../../src/model/rows.js';
+import { highScoreOfRow, noticeOfRow, settingOfRow } from '../../src/model/convert.js';
+import type { LoadedSessions, RestQuery, StoredRest } from '../../src/model/stored.js';
 import { WorkerFailure } from '../failure.js';
 import type { Store } from './statements.js';
 
