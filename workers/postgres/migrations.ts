@@ -136,8 +136,13 @@ export const LATEST_PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].
 
 /** The schema version of the connected database, 0 when it has none; reads only. */
 export async function schemaVersionOf(client: PoolClient): Promise<number> {
-  const exists = await client.query<{ t: string | null }>(`SELECT to_regclass('${VERSION_TABLE}')::text AS t`);
-  if (exists.rows[0].t === null) return 0;
+  // A query on the catalog, not to_regclass(): that one may answer from this connection's catalog
+  // cache, which an advisory lock does not refresh, and miss a table another server just created.
+  const exists = await client.query<{ e: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1) AS e',
+    [VERSION_TABLE],
+  );
+  if (!exists.rows[0].e) return 0;
   const found = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${VERSION_TABLE}`);
   return found.rows[0].v ?? 0;
 }
@@ -154,11 +159,13 @@ export function schemaTooNew(location: string, version: number): WorkerFailure {
 /**
  * Runs every migration above the database's version up to `target` (default: latest), each in its
  * own transaction under the advisory lock, re-reading the version under the lock (another server
- * may have migrated meanwhile, or a newer release may have). Returns the version found first.
+ * may have migrated meanwhile, or a newer release may have). Returns the version found (under the
+ * lock when there was something to do).
  */
 export async function migrate(client: PoolClient, location: string, target = LATEST_PG_SCHEMA_VERSION): Promise<number> {
-  const from = await schemaVersionOf(client);
+  let from = await schemaVersionOf(client);
   if (from > LATEST_PG_SCHEMA_VERSION) throw schemaTooNew(location, from);
+  let first = true;
   for (const migration of PG_MIGRATIONS) {
     if (migration.version <= from || migration.version > target) continue;
     await client.query('BEGIN');
@@ -166,6 +173,9 @@ export async function migrate(client: PoolClient, location: string, target = LAT
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       const now = await schemaVersionOf(client);
       if (now > LATEST_PG_SCHEMA_VERSION) throw schemaTooNew(location, now);
+      // What we found is what was there once we held the lock (another server may have migrated).
+      if (first) from = now;
+      first = false;
       if (now < migration.version) {
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (
