@@ -237,7 +237,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       const client = new pg.Client({ connectionString: urlOf('postgres') });
       await client.connect();
       try {
-        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)} STRATEGY FILE_COPY`);
       } finally {
         await client.end();
       }
