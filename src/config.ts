@@ -6,13 +6,27 @@
 // touch the file system, or fall back to a default when a variable is set but wrong. Every knob has a
 // row in README.md, and a test checks that table against CONFIG_ENV_NAMES both ways.
 
-import { booleanKnob, integerKnob, type Knob, oneOfKnob, pathKnob, Rejection, textKnob } from './config/knobs.js';
+import {
+  booleanKnob,
+  integerKnob,
+  type Knob,
+  maskUrlPassword,
+  oneOfKnob,
+  pathKnob,
+  postgresUrlKnob,
+  Rejection,
+  textKnob,
+} from './config/knobs.js';
 import { closestName } from './config/suggest.js';
+
+export { describeDurability } from './config/durability.js';
 
 export const ACK_MODES = ['durable', 'memory'] as const;
 export type AckMode = (typeof ACK_MODES)[number];
 export const SQLITE_SYNCHRONOUS_MODES = ['NORMAL', 'FULL'] as const;
 export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
+export const STORAGE_KINDS = ['sqlite', 'postgres'] as const;
+export type StorageKind = (typeof STORAGE_KINDS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -21,8 +35,16 @@ export interface Config {
   /** TCP port; 0 = any free port (tests). */
   readonly port: number;
   readonly host: string;
-  /** Absolute path of the SQLite file the persistence worker owns. */
+  /** Which database the persistence worker writes to. */
+  readonly storage: StorageKind;
+  /** Absolute path of the SQLite file the persistence worker owns (storage=sqlite). */
   readonly dbPath: string;
+  /** PostgreSQL connection URL (storage=postgres); holds a password: log `loggableConfig()`, never this. */
+  readonly pgUrl: string | null;
+  /** Most connections the PostgreSQL driver opens. */
+  readonly pgPoolSize: number;
+  /** statement_timeout of every PostgreSQL connection. */
+  readonly pgStatementTimeoutMs: number;
   /** Absolute path of a directory served as static files; null = none. */
   readonly staticDir: string | null;
   /** Requests per minute per client; 0 = limiter off. */
@@ -59,10 +81,15 @@ export interface Config {
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_STORAGE: StorageKind = 'sqlite';
 /** Relative: resolved against the `cwd` given to loadConfig. */
 export const DEFAULT_DB_PATH = 'data/vibefixer.sqlite';
 /** No static files. */
 export const DEFAULT_STATIC_DIR = null;
+/** No PostgreSQL: required when VIBEFIXER_STORAGE=postgres. */
+export const DEFAULT_PG_URL = null;
+export const DEFAULT_PG_POOL_SIZE = 4;
+export const DEFAULT_PG_STATEMENT_TIMEOUT_MS = 5_000;
 export const DEFAULT_RATE_LIMIT_PER_MIN = 600;
 export const DEFAULT_TRUST_PROXY = false;
 export const DEFAULT_ACK: AckMode = 'durable';
@@ -90,10 +117,14 @@ const MS = 'milliseconds';
 const KNOBS: { readonly [K in keyof Config]: Knob<Config[K]> } = {
   port: integerKnob('PORT', DEFAULT_PORT, 0, 65_535),
   host: textKnob('HOST', DEFAULT_HOST, 'a host name or IP address'),
+  storage: oneOfKnob('VIBEFIXER_STORAGE', STORAGE_KINDS, DEFAULT_STORAGE),
   dbPath: pathKnob('VIBEFIXER_DB_PATH', DEFAULT_DB_PATH, 'a file path', {
     ':memory:':
       'is not allowed: the persistence worker thread owns a database file, and an in-memory database would lose every write at restart',
   }),
+  pgUrl: postgresUrlKnob('VIBEFIXER_PG_URL'),
+  pgPoolSize: integerKnob('VIBEFIXER_PG_POOL_SIZE', DEFAULT_PG_POOL_SIZE, 1, 100, 'connections'),
+  pgStatementTimeoutMs: integerKnob('VIBEFIXER_PG_STATEMENT_TIMEOUT_MS', DEFAULT_PG_STATEMENT_TIMEOUT_MS, 100, 600_000, MS),
   staticDir: pathKnob('VIBEFIXER_STATIC_DIR', DEFAULT_STATIC_DIR, 'a directory path'),
   rateLimitPerMin: integerKnob('VIBEFIXER_RATE_LIMIT_PER_MIN', DEFAULT_RATE_LIMIT_PER_MIN, 0, 1_000_000, 'requests per minute'),
   trustProxy: booleanKnob('VIBEFIXER_TRUST_PROXY', DEFAULT_TRUST_PROXY),
@@ -166,7 +197,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = '.'): 
     const value =
       raw === undefined ? knob.fallback(cwd) : raw === '' ? new Rejection('is empty, not unset') : knob.parse(raw, cwd);
     if (value instanceof Rejection) {
-      problems.push(`${knob.env}=${JSON.stringify(raw)} ${value.why} (expected ${knob.expected})`);
+      const shown = knob.shown === undefined ? raw : knob.shown(raw as string);
+      problems.push(`${knob.env}=${JSON.stringify(shown)} ${value.why} (expected ${knob.expected})`);
       failed.add(field);
     } else {
       values[field] = value;
@@ -189,6 +221,28 @@ function crossFieldProblems(config: Config, env: Record<string, string | undefin
       `${shown('queueMaxPending')} is less than ${shown('flushMaxBatch')}: the queue must hold at least one full batch`,
     );
   }
+  problems.push(...storageProblems(config, env, failed));
+  return problems;
+}
+
+/** The settings of one storage driver are a mistake when the other one is chosen: nothing would read them. */
+function storageProblems(config: Config, env: Record<string, string | undefined>, failed: Set<Field>): string[] {
+  if (failed.has('storage')) return [];
+  const set = (field: Field) => env[KNOBS[field].env] !== undefined;
+  const storage = `VIBEFIXER_STORAGE=${config.storage}${set('storage') ? '' : ' (default)'}`;
+  const problems: string[] = [];
+  if (config.storage === 'postgres') {
+    if (!set('pgUrl')) problems.push(`${storage} needs VIBEFIXER_PG_URL (the database to connect to)`);
+    for (const field of ['dbPath', 'sqliteSynchronous'] as const) {
+      if (set(field)) problems.push(`${KNOBS[field].env} is set but ${storage}: it applies to SQLite only; unset it`);
+    }
+  } else {
+    for (const field of ['pgUrl', 'pgPoolSize', 'pgStatementTimeoutMs'] as const) {
+      if (set(field)) {
+        problems.push(`${KNOBS[field].env} is set but ${storage}: it applies to PostgreSQL only; set VIBEFIXER_STORAGE=postgres or unset it`);
+      }
+    }
+  }
   return problems;
 }
 
@@ -206,20 +260,9 @@ function unknownNameProblems(env: Record<string, string | undefined>): string[] 
   return problems;
 }
 
-/** One sentence on what an answered write survives with these settings; printed at start-up. */
-export function describeDurability(c: Config): string {
-  const sync = `synchronous=${c.sqliteSynchronous}`;
-  if (c.ack === 'durable') {
-    return c.sqliteSynchronous === 'FULL'
-      ? `ack=durable, ${sync}: an answered write survives a process crash (kill -9) and a power loss (one fsync per commit)`
-      : `ack=durable, ${sync}: an answered write survives a process crash (kill -9); a power loss may lose the last commits (those since the last WAL checkpoint)`;
-  }
-  const lost =
-    `at most the writes of the last ~${c.flushIntervalMs} ms plus one commit ` +
-    `(while commits fail: every pending write, up to ${c.queueMaxPending} entities)`;
-  return c.sqliteSynchronous === 'FULL'
-    ? `ack=memory, flush every ${c.flushIntervalMs} ms, ${sync}: a process crash or a power loss loses ${lost}`
-    : `ack=memory, flush every ${c.flushIntervalMs} ms, ${sync}: a process crash loses ${lost}; a power loss may also lose the commits since the last WAL checkpoint`;
+/** The configuration as it may be logged: the PostgreSQL password masked. */
+export function loggableConfig(c: Config): Readonly<Config> {
+  return Object.freeze({ ...c, pgUrl: c.pgUrl === null ? null : maskUrlPassword(c.pgUrl) });
 }
 
 /** The one place that reads the process environment: main calls this once at start-up. */

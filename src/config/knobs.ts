@@ -20,6 +20,8 @@ export interface Knob<T> {
   readonly fallback: (cwd: string) => T;
   /** Parses a set, non-empty value. */
   readonly parse: (raw: string, cwd: string) => T | Rejection;
+  /** How a set value is shown in a problem line; absent = as is. Secrets are masked here. */
+  readonly shown?: (raw: string) => string;
 }
 
 const INTEGER = /^-?\d+$/;
@@ -99,6 +101,40 @@ export function pathKnob<F extends string | null>(
     parse: (raw, cwd) => {
       const why = Object.hasOwn(refused, raw) ? refused[raw] : undefined;
       return untrimmed(raw) ?? (why === undefined ? resolve(cwd, raw) : new Rejection(why));
+    },
+  };
+}
+
+/**
+ * The password of a connection URL replaced by `***` (in `user:password@` and in a `password=`
+ * query parameter), whether or not the rest parses: safe for error lines and logs.
+ */
+export function maskUrlPassword(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*:).*@/i, '$1***@').replace(/([?&]password=)[^&#\s]*/gi, '$1***');
+}
+
+/**
+ * A PostgreSQL connection URL (postgres:// or postgresql://, with a host); null when unset. Its
+ * password never appears in a problem line.
+ */
+export function postgresUrlKnob(env: string): Knob<string | null> {
+  return {
+    env,
+    expected: 'a postgres:// or postgresql:// URL with a host',
+    fallback: () => null,
+    shown: maskUrlPassword,
+    parse: (raw) => {
+      const bad = untrimmed(raw);
+      if (bad !== undefined) return bad;
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        return new Rejection('is not a URL');
+      }
+      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return new Rejection('is not a postgres:// URL');
+      if (url.hostname === '') return new Rejection('has no host');
+      return raw;
     },
   };
 }

@@ -28,7 +28,7 @@ import { Metrics } from './metrics.js';
 import { backupNow, shutdownSequence } from './shutdown.js';
 import { startTimers } from './timers.js';
 import { SERVER_VERSION } from './version.js';
-import { createQueue, openDatabase } from './wiring.js';
+import { createQueue, openDatabase, StartupError } from './wiring.js';
 
 export { StartupError } from './wiring.js';
 export { backupPath } from './shutdown.js';
@@ -51,6 +51,11 @@ export interface StartOptions {
 
 export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const startedAtMs = Date.now();
+  // Until the PostgreSQL driver (workers/postgres/) is wired into the worker, refuse rather than
+  // silently run on SQLite. The lead removes this when wiring openPostgres.
+  if (config.storage !== 'sqlite') {
+    throw new StartupError(`VIBEFIXER_STORAGE=${config.storage} is not wired into this build yet; use sqlite`, 'UNSUPPORTED');
+  }
   const staticFiles = config.staticDir === null ? null : new StaticFiles(config.staticDir);
   if (staticFiles) log.info({ event: 'static_loaded', dir: staticFiles.root, files: staticFiles.count, bytes: staticFiles.bytes }, 'static files loaded');
 

@@ -4,7 +4,7 @@
  * another process or written by a newer version stops the start-up with exit code 1 and one
  * clear log line.
  */
-import { ConfigError, describeDurability, loadConfigFromProcess } from '../config.js';
+import { ConfigError, describeDurability, loadConfigFromProcess, loggableConfig } from '../config.js';
 import { createLogger } from './log.js';
 import { startServer, StartupError } from './boot.js';
 
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
-  log.info({ event: 'config', config }, 'effective configuration');
+  log.info({ event: 'config', config: loggableConfig(config) }, 'effective configuration');
   log.info({ event: 'durability', ack: config.ack, synchronous: config.sqliteSynchronous }, describeDurability(config));
 
   let server;
