@@ -1,0 +1,98 @@
+/**
+ * The one-shot copy (workers/copy/) between two PostgreSQL databases: every row arrives, the
+ * verification counts match, last_seq and the high-score id mark are the source's, a non-empty
+ * target is refused untouched, and the npm command prints progress and never the password.
+ * (SQLite ↔ PostgreSQL runs the same code once the SQLite driver offers its CopyEndpoint.)
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { copyDatabase, type CopyProgress } from '../workers/copy/copy.js';
+import { openPostgresCopyEndpoint } from '../workers/postgres/copy.js';
+import { T0, artifactRows, batch, delta, endedRow, highScoreRow, levelRow, noticeRow, sessionRow, settingRow, sql, usePostgres } from './postgres.fixtures.js';
+
+const pg = usePostgres();
+const ROOT = join(import.meta.dirname, '..');
+
+async function filledSource(): Promise<string> {
+  const { driver, url } = await pg.open();
+  const ids = Array.from({ length: 23 }, (_, i) => `s${String(i).padStart(3, '0')}`);
+  await driver.apply(
+    batch(1, {
+      upserts: {
+        sessions: ids.map((id, i) => (i % 3 === 0 ? endedRow(id, T0 + i) : sessionRow(id))),
+        artifacts: ids.flatMap((id) => artifactRows(id, 3)),
+        levels: ids.slice(0, 20).map(levelRow),
+        highScores: [1, 2, 3, 4, 5].map((id) => highScoreRow(id)),
+        notices: [noticeRow('n1')],
+        settings: [settingRow('a', 1.5)],
+      },
+      stats: delta({ startedCount: 23, endedCount: 8, wonCount: 8, latestCompletedAtMs: T0 + 21, latestActivityAtMs: T0 + 99 }),
+    }),
+  );
+  await driver.apply(batch(41, { deletes: { highScores: [5] } })); // max id stays 5; last_seq 41
+  await driver.close();
+  return url;
+}
+
+const options = (url: string) => ({ url, poolSize: 2, statementTimeoutMs: 10_000 });
+
+describe('copy between databases', () => {
+  it('copies every row into an empty database and verifies the counts, stats, last_seq and high-score mark', async () => {
+    const from = await openPostgresCopyEndpoint(options(await filledSource()));
+    const target = await pg.server().createDatabase();
+    const to = await openPostgresCopyEndpoint(options(target));
+    const seen: CopyProgress[] = [];
+    try {
+      const report = await copyDatabase(from, to, { sessionsPerBatch: 10, onProgress: (p) => seen.push(p) });
+      expect(report).toEqual({
+        batches: 1 + 3 + 1,
+        sessions: 23,
+        highScores: 4,
+        lastSeq: 41,
+        counts: { sessions: 23, artifacts: 69, session_levels: 20, level_segments: 40, high_scores: 4, notices: 1, settings: 1 },
+      });
+      expect(seen.map((p) => p.phase)).toEqual(['start', 'sessions', 'sessions', 'sessions', 'sessions', 'highScores', 'highScores', 'verify', 'done']);
+      expect(await to.exportSessionsPage(null, 100)).toEqual(await from.exportSessionsPage(null, 100));
+      expect(await to.driver.rest(100)).toEqual(await from.driver.rest(100));
+      expect(await to.driver.lastSeq()).toBe(41);
+      // A server started on the copy goes on numbering after the source's last batch.
+      expect((await to.driver.apply(batch(41))).applied).toBe(false);
+    } finally {
+      await from.close();
+      await to.close();
+    }
+  });
+
+  it('refuses a target that is not empty and leaves it as it was', async () => {
+    const from = await openPostgresCopyEndpoint(options(await filledSource()));
+    const targetUrl = await filledSource();
+    const to = await openPostgresCopyEndpoint(options(targetUrl));
+    const before = await sql(targetUrl, 'SELECT * FROM sessions ORDER BY id');
+    try {
+      await expect(copyDatabase(from, to)).rejects.toThrow(/^copy: the target \(postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+\) is not empty/);
+      expect(await sql(targetUrl, 'SELECT * FROM sessions ORDER BY id')).toEqual(before);
+    } finally {
+      await from.close();
+      await to.close();
+    }
+  });
+
+  it('runs as a command: progress on stderr, the verified report on stdout, no password anywhere, exit 0', async () => {
+    const source = await filledSource();
+    const target = await pg.server().createDatabase();
+    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'workers', 'copy', 'main.js'), '--from', source, '--to', target], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ event: 'copy_verified', sessions: 23, lastSeq: 41 });
+    expect(run.stderr).toMatch(/^copying postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+ -> postgres:\/\/postgres@/);
+    expect(run.stderr).toContain('done: 23 sessions, 4 high scores, 3 batches');
+    expect(run.stdout + run.stderr).not.toContain('vibefixer-test');
+
+    const bad = spawnSync(process.execPath, [join(ROOT, 'dist', 'workers', 'copy', 'main.js'), '--from', source], { encoding: 'utf8', timeout: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('usage: npm run copy-db -- --from');
+  });
+});
