@@ -225,17 +225,18 @@ function crossFieldProblems(config: Config, env: Record<string, string | undefin
   return problems;
 }
 
-/** The settings of one storage driver are a mistake when the other one is chosen: nothing would read them. */
+/**
+ * PostgreSQL needs its URL; a PostgreSQL knob set while SQLite runs is a mistake (most likely a forgotten
+ * VIBEFIXER_STORAGE=postgres), refused rather than silently running on the SQLite file.
+ */
 function storageProblems(config: Config, env: Record<string, string | undefined>, failed: Set<Field>): string[] {
   if (failed.has('storage')) return [];
   const set = (field: Field) => env[KNOBS[field].env] !== undefined;
   const storage = `VIBEFIXER_STORAGE=${config.storage}${set('storage') ? '' : ' (default)'}`;
   const problems: string[] = [];
   if (config.storage === 'postgres') {
+    // The SQLite knobs are ignored here, not refused: the Docker image sets VIBEFIXER_DB_PATH.
     if (!set('pgUrl')) problems.push(`${storage} needs VIBEFIXER_PG_URL (the database to connect to)`);
-    for (const field of ['dbPath', 'sqliteSynchronous'] as const) {
-      if (set(field)) problems.push(`${KNOBS[field].env} is set but ${storage}: it applies to SQLite only; unset it`);
-    }
   } else {
     for (const field of ['pgUrl', 'pgPoolSize', 'pgStatementTimeoutMs'] as const) {
       if (set(field)) {

@@ -374,14 +374,11 @@ describe('loadConfig: storage driver', () => {
     ]);
   });
 
-  it('needs VIBEFIXER_PG_URL with postgres, and refuses the SQLite knobs with it', () => {
+  it('needs VIBEFIXER_PG_URL with postgres, and ignores the SQLite knobs then (the Docker image sets VIBEFIXER_DB_PATH)', () => {
     expect(problemsOf({ VIBEFIXER_STORAGE: 'postgres' })).toEqual([
       'VIBEFIXER_STORAGE=postgres needs VIBEFIXER_PG_URL (the database to connect to)',
     ]);
-    expect(problemsOf({ ...PG, VIBEFIXER_DB_PATH: 'x.sqlite', VIBEFIXER_SQLITE_SYNCHRONOUS: 'FULL' })).toEqual([
-      'VIBEFIXER_DB_PATH is set but VIBEFIXER_STORAGE=postgres: it applies to SQLite only; unset it',
-      'VIBEFIXER_SQLITE_SYNCHRONOUS is set but VIBEFIXER_STORAGE=postgres: it applies to SQLite only; unset it',
-    ]);
+    expect(load({ ...PG, VIBEFIXER_DB_PATH: '/data/vibefixer.sqlite', VIBEFIXER_SQLITE_SYNCHRONOUS: 'FULL' }).storage).toBe('postgres');
   });
 
   it('refuses the PostgreSQL knobs with sqlite (the default), so a forgotten VIBEFIXER_STORAGE is not silently SQLite', () => {
