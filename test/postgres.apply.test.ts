@@ -80,8 +80,8 @@ describe('postgres apply', () => {
     const ended = await sql(url, "SELECT * FROM sessions WHERE id = 's2'");
     expect(ended).toEqual([
       {
-        id: 's2', status: 'ended', seed: 'seed-s2', started_at: String(T0), duration_seconds: 120, player_speed_percent: 100,
-        score: 7, remaining_artifact_count: 0, artifact_count: 2, ended_at: String(T0 + 5_000), end_reason: 'ended', result: 'won',
+        id: 's2', status: 'ended', seed: 'seed-s2', started_at: T0, duration_seconds: 120, player_speed_percent: 100,
+        score: 7, remaining_artifact_count: 0, artifact_count: 2, ended_at: T0 + 5_000, end_reason: 'ended', result: 'won',
       },
     ]);
     expect(await sql(url, 'SELECT * FROM session_levels')).toEqual([
@@ -111,6 +111,17 @@ describe('postgres apply', () => {
       { idx: 1, id: 'artifact_1x', x: 1.5, y: 2.5, status: 'deposited', c: T0 + 1, u: T0 + 999 },
     ]);
     expect((await sql(url, 'SELECT trash_x FROM session_levels'))[0]).toEqual({ trash_x: 700 });
+  });
+
+  it('keeps 64-bit integers as SQLite does: a score, an idx and a high-score id past 2^31 round-trip exactly', async () => {
+    const { driver } = await pg.open();
+    const big = 2 ** 40 + 7;
+    const s = sessionRow('s1', { 6: big });
+    const a = artifactRows('s1', 1).map((r): typeof r => [r[0], 3_000_000_000, r[2], r[3], r[4], r[5], r[6], r[7]]);
+    await driver.apply(batch(big, { upserts: { sessions: [s], artifacts: a, highScores: [highScoreRow(big)] } }));
+    expect((await driver.loadSessions(['s1'])).sessions).toEqual([[s, a]]);
+    const rest = await driver.rest(1);
+    expect([rest.highScores[0].id, rest.maxHighScoreId, await driver.lastSeq()]).toEqual([big, big, big]);
   });
 
   it('ignores a replayed seq: applied false, nothing written, last_seq unchanged', async () => {

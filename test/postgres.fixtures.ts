@@ -52,13 +52,19 @@ export function usePostgres(): { server: () => TestPostgres; open: (url?: string
 
 export type Opened = OpenedDriver & { url: string };
 
-/** A direct connection for checks the driver does not expose; closed by the caller. */
+/** BIGINT as a JS number, as the driver reads it (every BIGINT in the tests is a safe integer). */
+const INT8_AS_NUMBER = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+} as unknown as pg.CustomTypesConfig;
+
+/** One statement on a direct connection, for checks the driver does not expose. */
 export async function sql<R extends pg.QueryResultRow = Record<string, unknown>>(
   url: string,
   text: string,
   values: unknown[] = [],
 ): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: url, types: INT8_AS_NUMBER });
   await client.connect();
   try {
     return (await client.query<R>(text, values)).rows;

@@ -7,8 +7,8 @@
  * PostgreSQL has no history before schema 5: its first migration IS version 5, so both drivers
  * report the same number for the same tables (the copy command relies on it).
  *
- * Types: times are BIGINT epoch ms; positions and durations double precision; counters that only
- * grow (stats, meta) BIGINT; the rest INTEGER as in SQLite's checks. Text keys use COLLATE "C":
+ * Types: every SQLite INTEGER is a BIGINT here (SQLite's are 64-bit: a value SQLite accepts must
+ * not fail here, or a copy between the two would), positions and durations double precision. Text keys use COLLATE "C":
  * byte order, as SQLite's BINARY, so pages `ORDER BY id` / `id > $after` walk the same order on
  * both drivers and never depend on the database's locale.
  *
@@ -47,9 +47,9 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         started_at BIGINT NOT NULL,
         duration_seconds DOUBLE PRECISION NOT NULL CHECK (duration_seconds > 0),
         player_speed_percent DOUBLE PRECISION NOT NULL,
-        score INTEGER NOT NULL CHECK (score >= 0),
-        remaining_artifact_count INTEGER NOT NULL CHECK (remaining_artifact_count >= 0),
-        artifact_count INTEGER NOT NULL CHECK (artifact_count >= 0),
+        score BIGINT NOT NULL CHECK (score >= 0),
+        remaining_artifact_count BIGINT NOT NULL CHECK (remaining_artifact_count >= 0),
+        artifact_count BIGINT NOT NULL CHECK (artifact_count >= 0),
         ended_at BIGINT,
         end_reason TEXT CHECK (end_reason IN ('ended', 'stale')),
         result TEXT CHECK (result IN ('won', 'lost')),
@@ -62,7 +62,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
 
       CREATE TABLE artifacts (
         session_id TEXT COLLATE "C" NOT NULL,
-        idx INTEGER NOT NULL CHECK (idx >= 0),
+        idx BIGINT NOT NULL CHECK (idx >= 0),
         id TEXT NOT NULL,
         x DOUBLE PRECISION NOT NULL,
         y DOUBLE PRECISION NOT NULL,
@@ -83,7 +83,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
       CREATE TABLE level_segments (
         session_id TEXT COLLATE "C" NOT NULL,
-        idx INTEGER NOT NULL,
+        idx BIGINT NOT NULL,
         id TEXT NOT NULL,
         type TEXT NOT NULL CHECK (type IN ('ground', 'stone')),
         x DOUBLE PRECISION NOT NULL,
@@ -107,11 +107,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       INSERT INTO stats (id) VALUES (1);
 
       CREATE TABLE high_scores (
-        id INTEGER PRIMARY KEY,
+        id BIGINT PRIMARY KEY,
         created_at BIGINT NOT NULL,
         player_tag TEXT NOT NULL,
         result TEXT NOT NULL CHECK (result IN ('won', 'lost')),
-        remaining_unchecked INTEGER NOT NULL CHECK (remaining_unchecked >= 0)
+        remaining_unchecked BIGINT NOT NULL CHECK (remaining_unchecked >= 0)
       );
       CREATE INDEX high_scores_created_at ON high_scores (created_at, id);
 

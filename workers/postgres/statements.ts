@@ -25,7 +25,7 @@ export const SQL = {
     `INSERT INTO sessions (id, status, seed, started_at, duration_seconds, player_speed_percent, score,
                            remaining_artifact_count, artifact_count, ended_at, end_reason, result)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[],
-                          $7::int[], $8::int[], $9::int[], $10::bigint[], $11::text[], $12::text[])
+                          $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[])
      ON CONFLICT (id) DO UPDATE SET
        status = excluded.status, duration_seconds = excluded.duration_seconds,
        player_speed_percent = excluded.player_speed_percent, score = excluded.score,
@@ -35,7 +35,7 @@ export const SQL = {
   upsertArtifacts: sql(
     'upsert_artifacts',
     `INSERT INTO artifacts (session_id, idx, id, x, y, status, created_at, updated_at)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::text[],
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::float8[], $6::text[],
                           $7::bigint[], $8::bigint[])
      ON CONFLICT (session_id, idx) DO UPDATE SET
        id = excluded.id, x = excluded.x, y = excluded.y, status = excluded.status, updated_at = excluded.updated_at`,
@@ -51,14 +51,14 @@ export const SQL = {
   insertSegments: sql(
     'insert_segments',
     `INSERT INTO level_segments (session_id, idx, id, type, x, y, width, height)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::float8[], $6::float8[],
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::float8[], $6::float8[],
                           $7::float8[], $8::float8[])
      ON CONFLICT (session_id, idx) DO NOTHING`,
   ),
   upsertHighScores: sql(
     'upsert_high_scores',
     `INSERT INTO high_scores (id, created_at, player_tag, result, remaining_unchecked)
-     SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::int[])
+     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
      ON CONFLICT (id) DO UPDATE SET
        created_at = excluded.created_at, player_tag = excluded.player_tag, result = excluded.result,
        remaining_unchecked = excluded.remaining_unchecked`,
@@ -80,7 +80,7 @@ export const SQL = {
      SELECT * FROM unnest($1::text[], $2::float8[], $3::bigint[])
      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
   ),
-  deleteHighScores: sql('delete_high_scores', 'DELETE FROM high_scores WHERE id = ANY($1::int[])'),
+  deleteHighScores: sql('delete_high_scores', 'DELETE FROM high_scores WHERE id = ANY($1::bigint[])'),
   deleteNotices: sql('delete_notices', 'DELETE FROM notices WHERE id = ANY($1::text[])'),
   // Counters add; times are high-water marks (greatest() ignores NULL on either side).
   addStats: sql(
