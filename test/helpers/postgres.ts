@@ -17,7 +17,7 @@
  * Never: signal a process this helper did not start, listen on anything but 127.0.0.1, or leave a
  * postmaster behind when the test process exits (an exit hook sends SIGQUIT, immediate shutdown).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -113,8 +113,22 @@ async function binaries(): Promise<{ postgres: string }> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** As root, the binaries run as `postgres`: a checkout under a private folder (e.g. /root) hides them. */
+function checkRunnable(postgres: string, ids: { uid?: number; gid?: number }): void {
+  if (ids.uid === undefined) return;
+  const probe = spawnSync(postgres, ['--version'], { ...ids, encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new Error(
+      `the OS user ${USER} cannot run ${postgres} (${probe.error?.message ?? probe.stderr.trim()}): ` +
+        'every folder above node_modules must be searchable by others (chmod o+x)',
+    );
+  }
+}
+
 export async function startPostgres(): Promise<TestPostgres> {
   const ids = ensurePostgresUser();
+  const { postgres } = await binaries();
+  checkRunnable(postgres, ids);
   const dir = mkdtempSync(join(tmpdir(), 'vibefixer-pg-'));
   chmodSync(dir, 0o755); // the postgres user must reach its data directory inside
   const dataDir = join(dir, 'data');
@@ -140,7 +154,6 @@ export async function startPostgres(): Promise<TestPostgres> {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${(err as Error).message}\n${initLog}`);
   }
-  const { postgres } = await binaries();
 
   let port = 0;
   let child: ChildProcess | null = null;
@@ -159,7 +172,7 @@ export async function startPostgres(): Promise<TestPostgres> {
         '-c', 'fsync=off',
         '-c', 'full_page_writes=off',
         '-c', 'shared_buffers=16MB',
-        '-c', 'max_connections=40',
+        '-c', 'max_connections=100', // each test file opens several pools
       ],
       { ...ids, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
