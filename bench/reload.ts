@@ -72,6 +72,8 @@ try {
   const sum = new Map([...results].map(([label, trials]) => [label, byField(trials.map((t) => ({ ...t })))]));
   const empty = sum.get(rows[0].label)!;
   const at100k = sum.get(rows.find((r) => r.config === 100_000)!.label)!;
+  const row1M = rows.find((r) => r.config === 1_000_000);
+  const at1M = row1M === undefined ? null : sum.get(row1M.label)!;
   publish({
     name: 'reload',
     question: 'Time to ready and RSS with 10k, 100k (full: 1M) persisted active sessions, vs an empty database (same run).',
@@ -96,8 +98,15 @@ try {
       },
     ],
     targets: [
-      { what: 'ready with 100k sessions', target: '≤ 1 s', measured: plain(at100k.readyMs.median, 0, ' ms'), met: at100k.readyMs.median <= 1000 },
-      { what: 'RSS with 100k sessions', target: '≤ 250 MiB', measured: plain(at100k.rssMiB.median, 0, ' MiB'), met: at100k.rssMiB.median <= 250 },
+      { id: 'reload-100k-ready', what: 'ready (spawn → listening) with 100k active sessions', target: '≤ 1 s', measured: plain(at100k.readyMs.median, 0, ' ms'), met: at100k.readyMs.median <= 1000 },
+      { id: 'reload-100k-rss', what: 'RSS with 100k active sessions', target: '≤ 250 MiB', measured: plain(at100k.rssMiB.median, 0, ' MiB'), met: at100k.rssMiB.median <= 250 },
+      {
+        id: 'reload-1m-ready',
+        what: 'ready (spawn → listening) with 1M active sessions',
+        target: '≤ 5 s',
+        measured: at1M === null ? 'not run (quick mode)' : plain(at1M.readyMs.median, 0, ' ms'),
+        met: at1M === null ? null : at1M.readyMs.median <= 5000,
+      },
     ],
     notes: [
       `Seed files: ${[...seedInfo.values()].map((s) => `${s.sessions.toLocaleString('en-US')} sessions = ${plain(s.bytes / 2 ** 20, 0)} MiB, built in ${plain(s.buildMs / 1000, 1)} s`).join('; ')}.`,

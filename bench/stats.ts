@@ -7,7 +7,6 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectHeader } from './lib/header.js';
-import { type LoadFigures, runLoad } from './lib/http-load.js';
 import { cell, plain, ratioCell } from './lib/markdown.js';
 import { parseOptions } from './lib/options.js';
 import { publish } from './lib/result.js';
@@ -15,12 +14,15 @@ import { buildDatabase, type SeedInfo } from './lib/seed-db.js';
 import { SERVER_BASE_ENV, tempDir, withServer } from './lib/server.js';
 import { byField, ratio } from './lib/stats.js';
 import { runTrials } from './lib/trials.js';
+import { requireWrk, runWrk, type WrkFigures } from './lib/wrk.js';
 
 const opts = parseOptions();
-const load = { connections: 50, warmupS: opts.quick ? 0.3 : 2, durationS: opts.quick ? 1 : 10 };
+const wrkVersion = requireWrk();
+const load = { connections: 50, threads: 1, warmupS: 1, durationS: opts.quick ? 1 : 8 };
 const sizes = [0, 10_000, 100_000];
 
 const header = collectHeader(opts, { ...SERVER_BASE_ENV, VIBEFIXER_ACK: 'durable' }, {
+  client: `${wrkVersion}, ${load.threads} thread`,
   ...load,
   request: 'GET /api/sessions/stats',
   activeSessions: sizes.join(', '),
@@ -38,7 +40,7 @@ try {
   }
   const rows = sizes.map((n) => ({ label: `${n.toLocaleString('en-US')} active sessions`, config: n }));
   process.stderr.write(`stats: ${rows.length} rows × ${opts.trials} trials\n`);
-  const results = await runTrials(rows, opts.trials, async (row): Promise<LoadFigures & { reloaded: number }> => {
+  const results = await runTrials(rows, opts.trials, async (row): Promise<WrkFigures & { reloaded: number }> => {
     const trial = tempDir();
     try {
       const dbPath = join(trial.dir, 'bench.sqlite');
@@ -46,7 +48,7 @@ try {
       if (existsSync(seed)) copyFileSync(seed, dbPath);
       return await withServer({ VIBEFIXER_DB_PATH: dbPath }, async (proc) => {
         const reloaded = Number((await proc.waitForLog((l) => l.event === 'reload_done')).sessions);
-        const figures = await runLoad({ url: proc.url, requests: [{ method: 'GET', path: '/api/sessions/stats', setupRequest: (r) => r }], ...load, targetCpuMs: proc.cpuMs });
+        const { sent: _sent, ...figures } = await runWrk({ url: proc.url, script: 'static', args: ['GET', '/api/sessions/stats', 'stats'], ...load, targetCpuMs: proc.cpuMs });
         return { ...figures, reloaded };
       });
     } finally {
@@ -56,7 +58,7 @@ try {
 
   const sum = new Map([...results].map(([label, trials]) => [label, byField(trials.map((t) => ({ ...t })))]));
   // Server CPU per answered request: what an O(active sessions) cost would show first.
-  const usPerRequest = (label: string) => byField(results.get(label)!.map((t) => ({ us: (t.serverCpuPct * 1e4) / t.rps }))).us;
+  const usPerRequest = (label: string) => sum.get(label)!.serverUsPerReq;
   const zero = sum.get(rows[0].label)!;
   const largest = sum.get(rows[rows.length - 1].label)!;
   const largestRatio = ratio(largest.rps, zero.rps);
@@ -67,11 +69,11 @@ try {
     tables: [
       {
         title: `GET /api/sessions/stats, ${load.connections} connections, ${load.durationS} s per trial`,
-        columns: ['active sessions', 'reloaded', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'CPU % server', 'CPU % client', 'server CPU µs/req', '× 0 sessions (req/s)', '× 0 sessions (µs/req)'],
+        columns: ['active sessions', 'reloaded', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-2xx', 'errors', 'CPU % server', 'CPU % client (wrk)', 'server CPU µs/req', '× 0 sessions (req/s)', '× 0 sessions (µs/req)'],
         rows: rows.map((r) => {
           const s = sum.get(r.label)!;
           const us = usPerRequest(r.label);
-          return [r.label, cell(s.reloaded), cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.non2xx), cell(s.errors), cell(s.serverCpuPct), cell(s.clientCpuPct), cell(us, 1), ratioCell(ratio(s.rps, zero.rps)), ratioCell(ratio(us, usPerRequest(rows[0].label)))];
+          return [r.label, cell(s.reloaded), cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.p999Ms, 2), cell(s.non2xx), cell(s.errors), cell(s.serverCpuPct), cell(s.clientCpuPct), cell(us, 1), ratioCell(ratio(s.rps, zero.rps)), ratioCell(ratio(us, usPerRequest(rows[0].label)))];
         }),
       },
     ],
@@ -82,7 +84,7 @@ try {
     notes: [
       `Seed files: ${[...seedInfo.values()].map((s) => `${s.sessions.toLocaleString('en-US')} sessions = ${plain(s.bytes / 2 ** 20, 0)} MiB, built in ${plain(s.buildMs / 1000, 1)} s`).join('; ')}.`,
       'The original VibeFixer backend answered ~136 req/s here at 100k active sessions (DESIGN.md, measured facts).',
-      'The load client (autocannon) uses more CPU than the server here, so req/s mostly measures the client; "server CPU µs/req" (server CPU time per answered request) is the sharper test of a per-request cost that grows with the number of sessions.',
+      `Client: wrk (${load.threads} thread, ${load.connections} connections), latency percentiles are wrk's own; its CPU column shows whether it saturated. "server CPU µs/req" (server CPU time, all threads, per completed request) is the sharper test of a per-request cost that grows with the number of sessions.`,
     ],
     raw: { results: Object.fromEntries(results), seeds: Object.fromEntries(seedInfo) },
   });

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { collectHeader } from './lib/header.js';
-import { cell, ratioCell } from './lib/markdown.js';
+import { cell, plain, ratioCell } from './lib/markdown.js';
 import { BENCH_SESSION_SECONDS } from './lib/mix.js';
 import { parseOptions } from './lib/options.js';
 import { publish } from './lib/result.js';
@@ -16,7 +16,7 @@ import { runTrials } from './lib/trials.js';
 import { runWsLoad, type WsFigures } from './lib/ws-load.js';
 
 const opts = parseOptions();
-const load = { threads: 2, sockets: 4, depth: 8, warmupMs: opts.quick ? 500 : 2000, durationMs: opts.quick ? 1500 : 10_000, pool: opts.quick ? 500 : 4000 };
+const load = { threads: 2, sockets: 4, depth: 8, warmupMs: opts.quick ? 500 : 2000, durationMs: opts.quick ? 1000 : 10_000, pool: opts.quick ? 300 : 4000 };
 const encodings = ['json', 'msgpack'] as const;
 type Target = { kind: 'echo' | 'server'; encoding: (typeof encodings)[number] };
 const rows = [
@@ -58,10 +58,17 @@ const results = await runTrials(rows, opts.trials, async (row): Promise<WsFigure
 });
 
 function nothing(): WsFigures {
-  return { opsPerS: NaN, p50Ms: NaN, p99Ms: NaN, answers: NaN, errors: NaN, closes: NaN, artifactsPerSession: NaN, clientCpuPct: NaN, serverCpuPct: NaN };
+  return { opsPerS: NaN, p50Ms: NaN, p99Ms: NaN, answers: NaN, errors: NaN, closes: NaN, artifactsPerSession: NaN, clientCpuPct: NaN, serverCpuPct: NaN, serverUsPerOp: NaN };
 }
 
 const sum = new Map([...results].map(([label, trials]) => [label, byField(trials.map((t) => ({ ...t })))]));
+const echoOf = (encoding: string) => sum.get(rows.find((e) => e.config.kind === 'echo' && e.config.encoding === encoding)!.label)!;
+const serverOf = (encoding: string) => rows.find((e) => e.config.kind === 'server' && e.config.encoding === encoding)!.label;
+const targets = encodings.map((encoding) => {
+  const share = ratio(sum.get(serverOf(encoding))!.opsPerS, echoOf(encoding).opsPerS);
+  const clean = results.get(serverOf(encoding))!.every((t) => t.errors === 0 && t.closes === 0);
+  return { id: `ws-durable-vs-echo-${encoding}`, what: `durable ops/s vs uWS echo, ${encoding} (same client and encoding)`, target: '≥ 40 %', measured: plain(share * 100, 0, ' %'), met: Number.isFinite(share) ? share >= 0.4 && clean : null };
+});
 publish({
   name: 'ws-mix',
   question: 'Write-mix operations per second and answer latency over WebSocket (JSON and msgpack), durable, vs a uWS echo ceiling (same run).',
@@ -69,19 +76,19 @@ publish({
   tables: [
     {
       title: `WebSocket write mix, ${load.threads * load.sockets} sockets × ${load.depth} in flight, ${load.durationMs / 1000} s per trial`,
-      columns: ['target', 'ops/s', 'p50 ms', 'p99 ms', 'error answers', 'closes', 'artifacts/session', 'CPU % server', 'CPU % client', '× echo ceiling (same encoding)'],
+      columns: ['target', 'ops/s', 'p50 ms', 'p99 ms', 'error answers', 'closes', 'artifacts/session', 'CPU % server', 'CPU % client', 'server CPU µs/op', '× echo ceiling (same encoding)'],
       rows: rows.map((r) => {
         const s = sum.get(r.label)!;
-        const echo = sum.get(rows.find((e) => e.config.kind === 'echo' && e.config.encoding === r.config.encoding)!.label)!;
-        return [r.label, cell(s.opsPerS), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.errors), cell(s.closes), cell(s.artifactsPerSession, 1), cell(s.serverCpuPct), cell(s.clientCpuPct), ratioCell(ratio(s.opsPerS, echo.opsPerS))];
+        return [r.label, cell(s.opsPerS), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.errors), cell(s.closes), cell(s.artifactsPerSession, 1), cell(s.serverCpuPct), cell(s.clientCpuPct), cell(s.serverUsPerOp, 1), ratioCell(ratio(s.opsPerS, echoOf(r.config.encoding).opsPerS))];
       }),
     },
   ],
-  targets: [],
+  targets,
   notes: [
     ...(unavailable === null ? [] : [`The server rows could not run: ${unavailable}. The script is ready for /ws (protocol: README, "WebSocket API").`]),
     'Latency = time from sending a request frame to decoding its answer, per request. The client threads and the server share the 2 cores; CPU % = CPU time during the window in % of one core.',
     'The echo answers each request with the request itself, so its client does the same encoding and decoding work as against the server.',
+    '"server CPU µs/op" = CPU time of the target process (all threads, /proc/<pid>/stat) over the measured window ÷ ops answered in it. If "CPU % client" is near 200 % (both cores), the client threads, not the target, set ops/s.',
   ],
   raw: Object.fromEntries(results),
 });

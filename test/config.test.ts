@@ -60,7 +60,7 @@ const INTEGER_CASES: IntegerCase[] = [
   { env: 'VIBEFIXER_FLUSH_INTERVAL_MS', field: 'flushIntervalMs', fallback: 100, min: 1, max: 60000, valid: ['250', 250],
     notInteger: ['abc', 'VIBEFIXER_FLUSH_INTERVAL_MS="abc" is not an integer (expected 1..60000 milliseconds)'],
     outOfRange: ['0', 'VIBEFIXER_FLUSH_INTERVAL_MS="0" is out of range (expected 1..60000 milliseconds)'] },
-  { env: 'VIBEFIXER_FLUSH_MAX_BATCH', field: 'flushMaxBatch', fallback: 2000, min: 1, max: 100000, valid: ['500', 500],
+  { env: 'VIBEFIXER_FLUSH_MAX_BATCH', field: 'flushMaxBatch', fallback: 500, min: 1, max: 100000, valid: ['800', 800],
     notInteger: ['2k', 'VIBEFIXER_FLUSH_MAX_BATCH="2k" is not an integer (expected 1..100000 entities)'],
     outOfRange: ['100001', 'VIBEFIXER_FLUSH_MAX_BATCH="100001" is out of range (expected 1..100000 entities)'] },
   { env: 'VIBEFIXER_QUEUE_MAX_PENDING', field: 'queueMaxPending', fallback: 200000, min: 1, max: 10000000, valid: ['500000', 500000],
@@ -265,7 +265,7 @@ describe('loadConfig: the whole result', () => {
     expect(load({})).toEqual({
       port: 3000, host: '0.0.0.0', storage: 'sqlite', dbPath: '/srv/vibefixer/data/vibefixer.sqlite', pgUrl: null,
       pgPoolSize: 4, pgStatementTimeoutMs: 5000, staticDir: null,
-      rateLimitPerMin: 600, trustProxy: false, ack: 'durable', flushIntervalMs: 100, flushMaxBatch: 2000,
+      rateLimitPerMin: 600, trustProxy: false, ack: 'durable', flushIntervalMs: 100, flushMaxBatch: 500,
       queueMaxPending: 200000, sqliteSynchronous: 'NORMAL', shutdownTimeoutMs: 10000, durableWaitMs: 5000,
       retryMaxBackoffMs: 5000, checkpointIntervalMs: 1000, staleSweepIntervalMs: 30000, sessionRetentionDays: 30,
       highScoreRetentionDays: 180, logLevel: 'info', statsPushMs: 250, wsMaxPayloadBytes: 102400,
@@ -314,8 +314,8 @@ describe('loadConfig: the whole result', () => {
 
 describe('loadConfig: cross-field rules', () => {
   it('refuses a queue smaller than one flush batch, naming both variables and which one is a default', () => {
-    expect(problemsOf({ VIBEFIXER_QUEUE_MAX_PENDING: '1000' })).toEqual([
-      'VIBEFIXER_QUEUE_MAX_PENDING=1000 is less than VIBEFIXER_FLUSH_MAX_BATCH=2000 (default): the queue must hold at least one full batch',
+    expect(problemsOf({ VIBEFIXER_QUEUE_MAX_PENDING: '100' })).toEqual([
+      'VIBEFIXER_QUEUE_MAX_PENDING=100 is less than VIBEFIXER_FLUSH_MAX_BATCH=500 (default): the queue must hold at least one full batch',
     ]);
     expect(problemsOf({ VIBEFIXER_QUEUE_MAX_PENDING: '499', VIBEFIXER_FLUSH_MAX_BATCH: '500' })).toEqual([
       'VIBEFIXER_QUEUE_MAX_PENDING=499 is less than VIBEFIXER_FLUSH_MAX_BATCH=500: the queue must hold at least one full batch',

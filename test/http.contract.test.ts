@@ -8,7 +8,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NoticeRecord, packr, type SettingRecord } from '../src/model/protocol.js';
+import type { NoticeRecord, SettingRecord } from '../src/model/protocol.js';
 import { type ChildServer, startChild, tempDir } from './helpers/child-server.js';
 import { afterHeadAnswer, Client, expectError, expectJson, expectSecurityHeaders, sleep, serverForFile } from './helpers/http.js';
 
@@ -354,10 +354,10 @@ describe('notices and settings kept in storage', () => {
     const first = await startChild({ VIBEFIXER_DB_PATH: dbPath });
     expect((await first.stop()).code).toBe(0);
     const db = new Database(dbPath);
-    const insertNotice = db.prepare('INSERT INTO notices (id, valid_from, valid_to, data) VALUES (?, ?, ?, ?)');
-    for (const n of notices) insertNotice.run(n.id, n.validFrom, n.validTo, packr.pack(n));
+    const insertNotice = db.prepare('INSERT INTO notices (id, title, message, valid_from, valid_to) VALUES (?, ?, ?, ?, ?)');
+    for (const n of notices) insertNotice.run(n.id, n.title, n.message, n.validFrom, n.validTo);
     const setting: SettingRecord = { key: 'playerSpeedPercent', value: 125, updatedAtMs: now };
-    db.prepare('INSERT INTO settings (key, data) VALUES (?, ?)').run(setting.key, packr.pack(setting));
+    db.prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)').run(setting.key, setting.value, setting.updatedAtMs);
     db.close();
     seeded = await startChild({ VIBEFIXER_DB_PATH: dbPath });
   });

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packr, type SessionRecord } from '../src/model/protocol.js';
 import { type ChildServer, ROOT, startChild, tempDir } from './helpers/child-server.js';
 import { Client, expectJson, ISO_MS, sleep, serverForFile } from './helpers/http.js';
 
@@ -223,14 +222,13 @@ describe('what a change stores', () => {
 
       const db = new Database(dbPath, { readonly: true });
       try {
-        const row = db.prepare('SELECT status, result, data FROM sessions WHERE id = ?').get(sessionId) as
-          | { status: string; result: string; data: Buffer }
+        const row = db.prepare('SELECT status, result, end_reason FROM sessions WHERE id = ?').get(sessionId) as
+          | { status: string; result: string; end_reason: string }
           | undefined;
         expect(row).toBeDefined();
-        expect(row!.status).toBe('ended');
-        expect(row!.result).toBe('won');
-        const record = packr.unpack(row!.data) as SessionRecord;
-        expect(Object.fromEntries(record.artifacts.map((x) => [x.id, x.status]))).toStrictEqual({ [a]: 'inAir', [b]: 'carried', [d]: 'ground' });
+        expect(row).toStrictEqual({ status: 'ended', result: 'won', end_reason: 'ended' });
+        const artifacts = db.prepare('SELECT id, status FROM artifacts WHERE session_id = ? ORDER BY idx').all(sessionId) as Array<{ id: string; status: string }>;
+        expect(Object.fromEntries(artifacts.map((x) => [x.id, x.status]))).toStrictEqual({ [a]: 'inAir', [b]: 'carried', [d]: 'ground' });
       } finally {
         db.close();
       }

@@ -15,6 +15,8 @@ import {
   noticeRow,
   sessionRow,
   settingRow,
+  idempotencyRow,
+  restQuery,
   sql,
   usePostgres,
 } from './postgres.fixtures.js';
@@ -43,11 +45,12 @@ describe('postgres apply', () => {
           highScores: [highScoreRow(1), highScoreRow(2)],
           notices: [noticeRow('n1')],
           settings: [settingRow('spawnRate', 1.25)],
+          idempotencyKeys: [idempotencyRow('client-a', 'k1', T0 + 1), idempotencyRow('client-b', 'k1', T0 + 2)],
         },
         stats: delta({ startedCount: 2, endedCount: 1, wonCount: 1, latestCompletedAtMs: T0 + 5_000, latestActivityAtMs: T0 + 6_000 }),
       }),
     );
-    expect(result).toEqual({ applied: true, rows: 2 + 4 + 1 + 2 + 2 + 1 + 1 + 1 });
+    expect(result).toEqual({ applied: true, rows: 2 + 4 + 1 + 2 + 2 + 1 + 1 + 2 + 1 });
     expect(await driver.lastSeq()).toBe(1);
 
     const loaded = await driver.loadSessions(['s1', 's2', 'nope']);
@@ -55,7 +58,7 @@ describe('postgres apply', () => {
     expect(loaded.missingIds).toEqual(['s2', 'nope']); // s2 is ended: not an active session
     expect(typeof loaded.sessions[0][0][3]).toBe('number'); // BIGINT started_at
 
-    const rest = await driver.rest(10);
+    const rest = await driver.rest(restQuery(10));
     expect(rest).toEqual({
       stats: {
         startedCount: 2,
@@ -74,6 +77,7 @@ describe('postgres apply', () => {
       maxHighScoreId: 2,
       notices: [{ id: 'n1', title: 'Title n1', message: 'Maintenance tonight', validFrom: '2026-01-01T00:00:00.000Z', validTo: '2026-12-31T00:00:00.000Z' }],
       settings: [{ key: 'spawnRate', value: 1.25, updatedAtMs: T0 }],
+      idempotencyKeys: [idempotencyRow('client-a', 'k1', T0 + 1), idempotencyRow('client-b', 'k1', T0 + 2)],
     });
 
     // Ended sessions and levels are not read at run time: check them as stored.
@@ -120,7 +124,7 @@ describe('postgres apply', () => {
     const a = artifactRows('s1', 1).map((r): typeof r => [r[0], 3_000_000_000, r[2], r[3], r[4], r[5], r[6], r[7]]);
     await driver.apply(batch(big, { upserts: { sessions: [s], artifacts: a, highScores: [highScoreRow(big)] } }));
     expect((await driver.loadSessions(['s1'])).sessions).toEqual([[s, a]]);
-    const rest = await driver.rest(1);
+    const rest = await driver.rest(restQuery(1));
     expect([rest.highScores[0].id, rest.maxHighScoreId, await driver.lastSeq()]).toEqual([big, big, big]);
   });
 
@@ -142,7 +146,7 @@ describe('postgres apply', () => {
     await driver.apply(batch(1, { stats: delta({ startedCount: 3, lostCount: 1, latestActivityAtMs: T0 + 50 }) }));
     await driver.apply(batch(2, { stats: delta({ startedCount: 2, endedCount: 4, staleEndedCount: 1, abandonedCount: 2, latestCompletedAtMs: T0 + 10, latestActivityAtMs: T0 + 20 }) }));
     await driver.apply(batch(3, { stats: delta({ wonCount: 5, latestCompletedAtMs: T0 + 5 }) }));
-    expect((await driver.rest(0)).stats).toEqual({
+    expect((await driver.rest(restQuery(0))).stats).toEqual({
       startedCount: 5,
       endedCount: 4,
       staleEndedCount: 1,
@@ -159,7 +163,7 @@ describe('postgres apply', () => {
     await driver.apply(batch(1, { upserts: { highScores: [1, 2, 3].map((id) => highScoreRow(id)), notices: [noticeRow('a'), noticeRow('b')] } }));
     const result = await driver.apply(batch(2, { deletes: { highScores: [3, 2, 42], notices: ['a'] } }));
     expect(result).toEqual({ applied: true, rows: 3 });
-    const rest = await driver.rest(10);
+    const rest = await driver.rest(restQuery(10));
     expect(rest.highScores.map((h) => h.id)).toEqual([1]);
     expect(rest.maxHighScoreId).toBe(3);
     expect(rest.notices.map((n) => n.id)).toEqual(['b']);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyDatabase, type CopyProgress } from '../workers/copy/copy.js';
 import { openPostgresCopyEndpoint } from '../workers/postgres/copy.js';
-import { T0, artifactRows, batch, delta, endedRow, highScoreRow, levelRow, noticeRow, sessionRow, settingRow, sql, usePostgres } from './postgres.fixtures.js';
+import { T0, artifactRows, batch, delta, endedRow, highScoreRow, levelRow, noticeRow, sessionRow, settingRow, sql, usePostgres, idempotencyRow, restQuery } from './postgres.fixtures.js';
 
 const pg = usePostgres();
 const ROOT = join(import.meta.dirname, '..');
@@ -26,6 +26,7 @@ async function filledSource(): Promise<string> {
         highScores: [1, 2, 3, 4, 5].map((id) => highScoreRow(id)),
         notices: [noticeRow('n1')],
         settings: [settingRow('a', 1.5)],
+        idempotencyKeys: [idempotencyRow('c1', 'k1'), idempotencyRow('c2', 'k1', T0 + 1)],
       },
       stats: delta({ startedCount: 23, endedCount: 8, wonCount: 8, latestCompletedAtMs: T0 + 21, latestActivityAtMs: T0 + 99 }),
     }),
@@ -46,15 +47,15 @@ describe('copy between databases', () => {
     try {
       const report = await copyDatabase(from, to, { sessionsPerBatch: 10, onProgress: (p) => seen.push(p) });
       expect(report).toEqual({
-        batches: 1 + 3 + 1,
+        batches: 1 + 3 + 1 + 1,
         sessions: 23,
         highScores: 4,
         lastSeq: 41,
-        counts: { sessions: 23, artifacts: 69, session_levels: 20, level_segments: 40, high_scores: 4, notices: 1, settings: 1 },
+        counts: { sessions: 23, artifacts: 69, session_levels: 20, level_segments: 40, high_scores: 4, notices: 1, settings: 1, idempotency_keys: 2 },
       });
       expect(seen.map((p) => p.phase)).toEqual(['start', 'sessions', 'sessions', 'sessions', 'sessions', 'highScores', 'highScores', 'verify', 'done']);
       expect(await to.exportSessionsPage(null, 100)).toEqual(await from.exportSessionsPage(null, 100));
-      expect(await to.driver.rest(100)).toEqual(await from.driver.rest(100));
+      expect(await to.driver.rest(restQuery(100))).toEqual(await from.driver.rest(restQuery(100)));
       expect(await to.driver.lastSeq()).toBe(41);
       // A server started on the copy goes on numbering after the source's last batch.
       expect((await to.driver.apply(batch(41))).applied).toBe(false);
@@ -88,7 +89,7 @@ describe('copy between databases', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ event: 'copy_verified', sessions: 23, lastSeq: 41 });
     expect(run.stderr).toMatch(/^copying postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+ -> postgres:\/\/postgres@/);
-    expect(run.stderr).toContain('done: 23 sessions, 4 high scores, 3 batches');
+    expect(run.stderr).toContain('done: 23 sessions, 4 high scores, 4 batches');
     expect(run.stdout + run.stderr).not.toContain('vibefixer-test');
 
     const bad = spawnSync(process.execPath, [join(ROOT, 'dist', 'workers', 'copy', 'main.js'), '--from', source], { encoding: 'utf8', timeout: 60_000 });

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../workers/driver.js';
-import { batch, delta, sessionRow, sql, usePostgres } from './postgres.fixtures.js';
+import { batch, delta, sessionRow, sql, usePostgres, restQuery } from './postgres.fixtures.js';
 
 const server = usePostgres();
 
@@ -107,7 +107,7 @@ describe('postgres faults', () => {
     await lock.release();
 
     // While it is down: every call fails fast with UNAVAILABLE.
-    for (const call of [() => driver.lastSeq(), () => driver.apply(batch(2)), () => driver.rest(10), () => driver.activeSessionsPage(null, 10)]) {
+    for (const call of [() => driver.lastSeq(), () => driver.apply(batch(2)), () => driver.rest(restQuery(10)), () => driver.activeSessionsPage(null, 10)]) {
       await expect(call()).rejects.toMatchObject({ code: 'UNAVAILABLE', retryable: true });
     }
 
@@ -117,7 +117,7 @@ describe('postgres faults', () => {
     expect(await sessionIds(driver)).toEqual(['s1']);
     expect(await driver.apply(batch(2, { upserts: { sessions: [sessionRow('s2')] }, stats: delta({ startedCount: 1 }) }))).toMatchObject({ applied: true });
     expect(await sessionIds(driver)).toEqual(['s1', 's2']);
-    expect((await driver.rest(0)).stats?.startedCount).toBe(2);
+    expect((await driver.rest(restQuery(0))).stats?.startedCount).toBe(2);
   });
 
   it('treats a batch whose COMMIT outcome was lost as applied when it is retried (replay is a no-op)', async () => {
@@ -126,6 +126,6 @@ describe('postgres faults', () => {
     await driver.apply(b);
     // The caller never saw the answer and sends the same batch again.
     expect(await driver.apply(b)).toEqual({ applied: false, rows: 0 });
-    expect((await driver.rest(0)).stats?.startedCount).toBe(1);
+    expect((await driver.rest(restQuery(0))).stats?.startedCount).toBe(1);
   });
 });

@@ -12,6 +12,7 @@ import {
   emptyStatsDelta,
   type ArtifactRow,
   type HighScoreRow,
+  type IdempotencyRow,
   type LevelRow,
   type NoticeRow,
   type SessionRow,
@@ -118,4 +119,13 @@ export function delta(overrides: Partial<StatsDelta> = {}): StatsDelta {
 
 export function batch(seq: number, parts: Partial<Omit<WireBatch, 'seq'>> = {}): WireBatch {
   return { seq, upserts: {}, deletes: {}, stats: null, ...parts };
+}
+
+/** The rest with `highScoreLimit` newest high scores and every idempotency key (up to 1000). */
+export function restQuery(highScoreLimit: number) {
+  return { highScoreLimit, idempotencySinceMs: 0, idempotencyLimit: 1000 };
+}
+
+export function idempotencyRow(client: string, key: string, createdAtMs = T0, seq = 1): IdempotencyRow {
+  return [client, key, `fp-${key}`, 201, `{"ok":"${key}"}`, seq, createdAtMs];
 }

@@ -12,7 +12,7 @@ import { batch, sessionRow, sql, usePostgres } from './postgres.fixtures.js';
 
 const pg = usePostgres();
 
-const TABLES = ['artifacts', 'level_segments', 'meta', 'notices', 'session_levels', 'sessions', 'settings', 'stats', 'high_scores', 'vibefixer_schema'].sort();
+const TABLES = ['artifacts', 'idempotency_keys', 'level_segments', 'meta', 'notices', 'session_levels', 'sessions', 'settings', 'stats', 'high_scores', 'vibefixer_schema'].sort();
 
 async function tablesOf(url: string): Promise<string[]> {
   const rows = await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
@@ -36,7 +36,7 @@ describe('openPostgres', () => {
     expect(await tablesOf(url)).toEqual([]);
     const opened = await pg.open(url);
     expect(opened).toMatchObject({ created: true, migratedFrom: 0, schemaVersion: LATEST_PG_SCHEMA_VERSION, quarantinedTo: null, quarantineReason: null });
-    expect(LATEST_PG_SCHEMA_VERSION).toBe(5);
+    expect(LATEST_PG_SCHEMA_VERSION).toBe(6);
     expect(await tablesOf(url)).toEqual(TABLES);
     expect(await sql(url, 'SELECT version, description FROM vibefixer_schema')).toEqual(
       PG_MIGRATIONS.map((m) => ({ version: m.version, description: m.description })),
@@ -54,17 +54,17 @@ describe('openPostgres', () => {
     await first.driver.apply(batch(1, { upserts: { sessions: [sessionRow('s1')] } }));
     await first.driver.close();
     const again = await pg.open(first.url);
-    expect(again).toMatchObject({ created: false, migratedFrom: 5, schemaVersion: 5 });
+    expect(again).toMatchObject({ created: false, migratedFrom: 6, schemaVersion: 6 });
     expect(await again.driver.lastSeq()).toBe(1);
-    expect((await sql(first.url, 'SELECT count(*)::int AS n FROM vibefixer_schema'))[0]).toEqual({ n: 1 });
+    expect((await sql(first.url, 'SELECT count(*)::int AS n FROM vibefixer_schema'))[0]).toEqual({ n: 2 });
   });
 
   it('migrates once when several servers open the same empty database at once (advisory lock)', async () => {
     const url = await pg.server().createDatabase();
     const all = await Promise.all([1, 2, 3].map(() => pg.open(url)));
-    expect(all.map((o) => o.migratedFrom).sort()).toEqual([0, 5, 5]);
+    expect(all.map((o) => o.migratedFrom).sort()).toEqual([0, 6, 6]);
     expect(all.map((o) => o.created).sort()).toEqual([false, false, true]);
-    expect(await sql(url, 'SELECT version FROM vibefixer_schema')).toEqual([{ version: 5 }]);
+    expect(await sql(url, 'SELECT version FROM vibefixer_schema ORDER BY 1')).toEqual([{ version: 5 }, { version: 6 }]);
     expect(await tablesOf(url)).toEqual(TABLES);
   });
 
@@ -72,7 +72,7 @@ describe('openPostgres', () => {
     const opened = await pg.open();
     await opened.driver.apply(batch(1, { upserts: { sessions: [sessionRow('s1')] } }));
     await opened.driver.close();
-    await sql(opened.url, "INSERT INTO vibefixer_schema (version, description) VALUES (6, 'from the future')");
+    await sql(opened.url, "INSERT INTO vibefixer_schema (version, description) VALUES (7, 'from the future')");
     const dump = async () => ({
       tables: await tablesOf(opened.url),
       schema: await sql(opened.url, 'SELECT version, description, applied_at FROM vibefixer_schema ORDER BY version'),
@@ -84,7 +84,7 @@ describe('openPostgres', () => {
     const err = await openPostgres({ url: opened.url, poolSize: 2, statementTimeoutMs: 5_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerFailure);
     expect(err).toMatchObject({ code: 'SCHEMA_TOO_NEW', retryable: false });
-    expect((err as Error).message).toContain('has schema version 6 but this server knows up to 5');
+    expect((err as Error).message).toContain('has schema version 7 but this server knows up to 6');
     expect((err as Error).message).not.toContain('vibefixer-test'); // the password
     expect(await dump()).toEqual(before);
   });

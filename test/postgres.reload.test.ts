@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PG_RETENTION_CHUNK_ROWS } from '../workers/postgres/maintenance.js';
-import { T0, artifactRows, batch, endedRow, highScoreRow, levelRow, noticeRow, sessionRow, settingRow, sql, usePostgres } from './postgres.fixtures.js';
+import { T0, artifactRows, batch, endedRow, highScoreRow, levelRow, noticeRow, sessionRow, settingRow, sql, usePostgres, idempotencyRow, restQuery } from './postgres.fixtures.js';
 
 const pg = usePostgres();
 
@@ -51,7 +51,7 @@ describe('postgres reads', () => {
         },
       }),
     );
-    const rest = await driver.rest(3);
+    const rest = await driver.rest(restQuery(3));
     expect(rest.highScores.map((h) => h.id)).toEqual([2, 1, 3]);
     expect(rest.maxHighScoreId).toBe(9);
     expect(rest.notices.map((n) => n.id)).toEqual(['N1', 'n2']);
@@ -59,8 +59,21 @@ describe('postgres reads', () => {
       { key: 'a', value: 0.5, updatedAtMs: T0 },
       { key: 'b', value: 2, updatedAtMs: T0 },
     ]);
-    expect((await driver.rest(0)).highScores).toEqual([]);
-    await expect((await pg.open()).driver.rest(1)).resolves.toMatchObject({ stats: { startedCount: 0, latestActivityAtMs: null }, maxHighScoreId: 0 });
+    expect((await driver.rest(restQuery(0))).highScores).toEqual([]);
+    await expect((await pg.open()).driver.rest(restQuery(1))).resolves.toMatchObject({ stats: { startedCount: 0, latestActivityAtMs: null }, maxHighScoreId: 0 });
+  });
+
+  it('reads the idempotency keys created since an instant, the newest up to the limit, oldest first; a key is replaced by its latest answer', async () => {
+    const { driver } = await pg.open();
+    const keys = [1, 2, 3, 4].map((i) => idempotencyRow(`c${i % 2}`, `k${i}`, T0 + i));
+    await driver.apply(batch(1, { upserts: { idempotencyKeys: keys } }));
+    const again = idempotencyRow('c1', 'k1', T0 + 9, 2);
+    await driver.apply(batch(2, { upserts: { idempotencyKeys: [again] } }));
+    const read = (since: number, limit: number) => driver.rest({ highScoreLimit: 0, idempotencySinceMs: since, idempotencyLimit: limit });
+    expect((await read(0, 10)).idempotencyKeys).toEqual([keys[1], keys[2], keys[3], again]);
+    expect((await read(T0 + 3, 10)).idempotencyKeys).toEqual([keys[2], keys[3], again]);
+    expect((await read(0, 2)).idempotencyKeys).toEqual([keys[3], again]);
+    expect((await read(0, 0)).idempotencyKeys).toEqual([]);
   });
 
   it('counts sessions started in [from, to), ended ones included', async () => {
@@ -86,15 +99,24 @@ describe('postgres housekeeping', () => {
         },
       }),
     );
-    expect(await driver.retention(T0 + 1, T0 + 1)).toEqual({ deletedSessions: old.length, deletedHighScores: 1 });
+    expect(await driver.retention({ sessionsBeforeMs: T0 + 1, highScoresBeforeMs: T0 + 1, idempotencyBeforeMs: 0 })).toEqual({ deletedSessions: old.length, deletedHighScores: 1 });
     expect(await sql(url, 'SELECT id FROM sessions ORDER BY id')).toEqual([{ id: 'active-old' }, { id: 'recent' }]);
     for (const table of ['artifacts', 'session_levels', 'level_segments']) {
       expect(await sql(url, `SELECT DISTINCT session_id FROM ${table} ORDER BY 1`)).toEqual([{ session_id: 'active-old' }, { session_id: 'recent' }]);
     }
-    expect((await driver.rest(10)).highScores.map((h) => h.id)).toEqual([2]);
+    expect((await driver.rest(restQuery(10))).highScores.map((h) => h.id)).toEqual([2]);
     // null keeps everything; a second run has nothing left to do.
-    expect(await driver.retention(null, null)).toEqual({ deletedSessions: 0, deletedHighScores: 0 });
-    expect(await driver.retention(T0 + 1, T0 + 1)).toEqual({ deletedSessions: 0, deletedHighScores: 0 });
+    expect(await driver.retention({ sessionsBeforeMs: null, highScoresBeforeMs: null, idempotencyBeforeMs: 0 })).toEqual({ deletedSessions: 0, deletedHighScores: 0 });
+    expect((await driver.rest(restQuery(10))).highScores.map((h) => h.id)).toEqual([2]);
+    expect(await driver.retention({ sessionsBeforeMs: T0 + 1, highScoresBeforeMs: T0 + 1, idempotencyBeforeMs: 0 })).toEqual({ deletedSessions: 0, deletedHighScores: 0 });
+  });
+
+  it('deletes idempotency keys created before their cutoff, in chunks, and keeps the newer ones', async () => {
+    const { driver } = await pg.open();
+    const old = Array.from({ length: PG_RETENTION_CHUNK_ROWS + 3 }, (_, i) => idempotencyRow('c', `old${i}`, T0));
+    await driver.apply(batch(1, { upserts: { idempotencyKeys: [...old, idempotencyRow('c', 'new', T0 + 10)] } }));
+    await driver.retention({ sessionsBeforeMs: null, highScoresBeforeMs: null, idempotencyBeforeMs: T0 + 1 });
+    expect((await driver.rest(restQuery(0))).idempotencyKeys.map((k) => k[1])).toEqual(['new']);
   });
 
   it('answers checkpoint with zeros, refuses a file backup with UNSUPPORTED, and closes twice without error', async () => {

@@ -1,28 +1,28 @@
 /**
  * The write-behind queue's guarantees, with a scripted store in place of the worker (the seam
- * `BatchStore`): coalescing, seq order, one batch in flight, the bound, retries that keep the
- * batch, durable waiters and drain.
+ * `BatchStore`): coalescing per (table, key), counter deltas, seq order, one batch in flight,
+ * bounded batches, the bound, retries that keep the batch, durable waiters and drain.
  */
 import { describe, expect, it } from 'vitest';
-import type { ApplyReply, Batch, SessionRecord, TaskError, WireBatch } from '../src/model/protocol.js';
+import type { ApplyReply, SessionRecord, TaskError, WireBatch } from '../src/model/protocol.js';
 import { decode } from '../src/model/protocol.js';
-
-/** What the worker receives, with each session's bytes decoded back, for assertions. */
-function received(bytes: ArrayBuffer): Batch {
-  const wire = decode<WireBatch>(bytes);
-  return {
-    ...wire,
-    sessions: wire.sessions.map((row) => ({
-      session: decode<SessionRecord>(row.data),
-      ...(row.level ? { level: decode(row.level) } : {}),
-    })),
-  } as Batch;
-}
+import { sessionRow } from '../src/model/rows.js';
 import { type BatchStore, DurableTimeout, type QueueOptions, WriteBehindQueue } from '../src/persist/queue.js';
+
+/** What the worker receives, decoded back for assertions. */
+const received = (bytes: ArrayBuffer): WireBatch => decode<WireBatch>(bytes);
+
+/** A session's header row handed to the queue, as the state does after a change. */
+function save(q: WriteBehindQueue, s: SessionRecord): number {
+  return q.upsert('sessions', s.id, sessionRow(s));
+}
+
+const idsOf = (batch: WireBatch) => (batch.upserts.sessions ?? []).map((row) => row[0]);
+const SCORE = 6;
 
 interface Call {
   seq: number;
-  batch: Batch;
+  batch: WireBatch;
   settle(reply: ApplyReply | TaskError): void;
 }
 
@@ -70,6 +70,7 @@ function session(id: string, score = 0): SessionRecord {
     status: 'active',
     score,
     remainingArtifactCount: 0,
+    groundCount: 0,
     artifacts: [],
     endedAtMs: null,
     endReason: null,
@@ -92,32 +93,120 @@ describe('write-behind queue', () => {
     const s = session('a');
     for (let i = 1; i <= 50; i++) {
       s.score = i;
-      q.session(s);
+      save(q, s);
     }
-    q.session(session('b'));
+    save(q, session('b'));
     expect(q.depth).toBe(2);
     await until(() => store.calls.length === 1);
     const { batch } = store.calls[0];
-    expect(batch.sessions.map((e) => e.session.id)).toEqual(['a', 'b']);
-    expect(batch.sessions[0].session.score).toBe(50);
+    expect(idsOf(batch)).toEqual(['a', 'b']);
+    expect(batch.upserts.sessions![0][SCORE]).toBe(50);
   });
 
-  it('keeps the level of a new session when later changes of it are coalesced', async () => {
+  it('keeps rows of different tables apart and coalesces each per key; a delete wins over an earlier upsert', async () => {
     const store = new ScriptedStore();
     const q = new WriteBehindQueue(store, options());
-    const s = session('a');
-    q.session(s, { terrain: [], trashCan: { position: { x: 1, y: 2 }, bounds: { x: 1, y: 2, width: 3, height: 4 } } });
-    q.session(s);
+    q.upsert('artifacts', 'a#0', ['a', 0, 'artifact_0_x', 1, 2, 'inAir', 5, 5]);
+    q.upsert('artifacts', 'a#0', ['a', 0, 'artifact_0_x', 1, 2, 'ground', 5, 6]);
+    q.upsert('artifacts', 'a#1', ['a', 1, 'artifact_1_y', 3, 4, 'inAir', 6, 6]);
+    q.upsert('notices', 'n1', ['n1', 't', 'm', '2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z']);
+    q.delete('notices', 'n1');
+    expect(q.depth).toBe(3);
     await until(() => store.calls.length === 1);
-    expect(store.calls[0].batch.sessions[0].level?.trashCan.position).toEqual({ x: 1, y: 2 });
+    const { batch } = store.calls[0];
+    expect(batch.upserts.artifacts).toEqual([
+      ['a', 0, 'artifact_0_x', 1, 2, 'ground', 5, 6],
+      ['a', 1, 'artifact_1_y', 3, 4, 'inAir', 6, 6],
+    ]);
+    expect(batch.upserts.notices).toBeUndefined();
+    expect(batch.deletes.notices).toEqual(['n1']);
+  });
+
+  it('adds the counter deltas of one batch together and starts the next batch from zero', async () => {
+    const store = new ScriptedStore();
+    const q = new WriteBehindQueue(store, options());
+    q.count({ startedCount: 1, latestActivityAtMs: 10 });
+    q.count({ startedCount: 1, endedCount: 1, wonCount: 1, latestCompletedAtMs: 12, latestActivityAtMs: 12 });
+    q.count({ latestActivityAtMs: 11 });
+    expect(q.depth).toBe(1);
+    await until(() => store.calls.length === 1);
+    expect(store.calls[0].batch.stats).toEqual({
+      startedCount: 2,
+      endedCount: 1,
+      staleEndedCount: 0,
+      wonCount: 1,
+      lostCount: 0,
+      abandonedCount: 0,
+      latestCompletedAtMs: 12,
+      latestActivityAtMs: 12,
+    });
+    store.calls[0].settle(OK(1));
+    q.count({ abandonedCount: 1, latestActivityAtMs: 20 });
+    await until(() => store.calls.length === 2);
+    expect(store.calls[1].batch.stats).toMatchObject({ startedCount: 0, abandonedCount: 1, latestCompletedAtMs: null });
+  });
+
+  it('seals a full batch even while another is in flight, so no batch ever exceeds the batch size', async () => {
+    const store = new ScriptedStore();
+    const q = new WriteBehindQueue(store, options({ flushIntervalMs: 60_000, flushMaxBatch: 10, maxPending: 1000 }));
+    save(q, session('first'));
+    q.whenDurable(q.pendingSeq, () => {});
+    await until(() => store.calls.length === 1);
+    // Each change in its own task, as requests arrive (a full batch is sealed after the change that filled it).
+    for (let i = 0; i < 35; i++) {
+      save(q, session(`s${i}`));
+      await Promise.resolve();
+    }
+    expect(q.depth).toBe(36);
+    // Four more batches were sealed while the first was in flight: 10 + 10 + 10 + 5 rows.
+    q.whenDurable(q.pendingSeq, () => {});
+    for (let n = 1; n <= 5; n++) {
+      await until(() => store.calls.length === n);
+      store.calls[n - 1].settle(OK(n));
+    }
+    await until(() => q.durableSeq === 5);
+    expect(store.calls.map((c) => idsOf(c.batch).length)).toEqual([1, 10, 10, 10, 5]);
+    expect(store.calls.map((c) => c.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(store.calls.flatMap((c) => idsOf(c.batch))).toEqual(['first', ...Array.from({ length: 35 }, (_, i) => `s${i}`)]);
+    expect(store.maxInFlight).toBe(1);
+  });
+
+  it('never splits the rows of one change across two batches, even when the batch fills up in the middle of it', async () => {
+    const store = new ScriptedStore();
+    const q = new WriteBehindQueue(store, options({ flushIntervalMs: 60_000, flushMaxBatch: 2 }));
+    save(q, session('x'));
+    // One change: the end of a session writes its header and moves the counters.
+    const seqs = [save(q, session('ended')), q.count({ endedCount: 1 })];
+    expect(seqs[0]).toBe(seqs[1]);
+    await until(() => store.calls.length === 1);
+    expect(idsOf(store.calls[0].batch)).toEqual(['x', 'ended']);
+    expect(store.calls[0].batch.stats?.endedCount).toBe(1);
+  });
+
+  it('retries exactly the rows it cut: a later change of the same key goes in the next batch', async () => {
+    const store = new ScriptedStore();
+    const q = new WriteBehindQueue(store, options());
+    const s = session('a', 1);
+    save(q, s);
+    await until(() => store.calls.length === 1);
+    store.calls[0].settle(DISK_FULL);
+    s.score = 2;
+    save(q, s);
+    await until(() => store.calls.length === 2);
+    expect(store.calls[1].seq).toBe(1);
+    expect(store.calls[1].batch.upserts.sessions![0][SCORE]).toBe(1);
+    store.calls[1].settle(OK(1));
+    await until(() => store.calls.length === 3);
+    expect(store.calls[2].seq).toBe(2);
+    expect(store.calls[2].batch.upserts.sessions![0][SCORE]).toBe(2);
   });
 
   it('never has two batches in flight and numbers batches in increasing seq order', async () => {
     const store = new ScriptedStore();
     const q = new WriteBehindQueue(store, options({ lastSeq: 41 }));
-    q.session(session('a'));
+    save(q, session('a'));
     await until(() => store.calls.length === 1);
-    q.session(session('b'));
+    save(q, session('b'));
     await new Promise((r) => setTimeout(r, 30)); // well past the flush interval
     expect(store.calls).toHaveLength(1);
     store.calls[0].settle(OK(42));
@@ -131,7 +220,7 @@ describe('write-behind queue', () => {
   it('answers a durable waiter only after the batch holding its change is committed', async () => {
     const store = new ScriptedStore();
     const q = new WriteBehindQueue(store, options({ flushIntervalMs: 60_000 }));
-    const seq = q.session(session('a'));
+    const seq = save(q, session('a'));
     let done: Error | null | undefined;
     q.whenDurable(seq, (e) => (done = e));
     await until(() => store.calls.length === 1); // the waiter triggered the flush (group commit)
@@ -145,9 +234,9 @@ describe('write-behind queue', () => {
     const store = new ScriptedStore();
     const q = new WriteBehindQueue(store, options({ flushIntervalMs: 60_000 }));
     let answered = 0;
-    for (let i = 0; i < 100; i++) q.whenDurable(q.session(session(`s${i}`)), () => (answered += 1));
+    for (let i = 0; i < 100; i++) q.whenDurable(save(q, session(`s${i}`)), () => (answered += 1));
     await until(() => store.calls.length === 1);
-    expect(store.calls[0].batch.sessions).toHaveLength(100);
+    expect(idsOf(store.calls[0].batch)).toHaveLength(100);
     store.calls[0].settle(OK(1));
     await until(() => answered === 100);
   });
@@ -160,7 +249,7 @@ describe('write-behind queue', () => {
       failed: (f) => failures.push(f.seq),
       recovered: () => (recovered += 1),
     });
-    const seq = q.session(session('a', 7));
+    const seq = save(q, session('a', 7));
     let durable: Error | null | undefined;
     q.whenDurable(seq, (e) => (durable = e));
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -168,11 +257,11 @@ describe('write-behind queue', () => {
       store.calls[attempt].settle(DISK_FULL);
       await until(() => q.degraded);
     }
-    q.session(session('b')); // new changes gather meanwhile, in the next batch
+    save(q, session('b')); // new changes gather meanwhile, in the next batch
     expect(q.depth).toBe(2);
     await until(() => store.calls.length === 4);
     expect(store.calls.map((c) => c.seq)).toEqual([1, 1, 1, 1]);
-    expect(store.calls[3].batch.sessions[0].session.score).toBe(7);
+    expect(store.calls[3].batch.upserts.sessions![0][SCORE]).toBe(7);
     store.calls[3].settle(OK(1));
     await until(() => durable !== undefined);
     expect(durable).toBeNull();
@@ -181,7 +270,7 @@ describe('write-behind queue', () => {
     expect(recovered).toBe(1);
     await until(() => store.calls.length === 5);
     expect(store.calls[4].seq).toBe(2);
-    expect(store.calls[4].batch.sessions[0].session.id).toBe('b');
+    expect(idsOf(store.calls[4].batch)).toEqual(['b']);
   });
 
   it('treats a thrown worker error (a crashed thread) like a failed batch: kept and retried', async () => {
@@ -193,7 +282,7 @@ describe('write-behind queue', () => {
       },
     };
     const q = new WriteBehindQueue(store, options());
-    q.session(session('a'));
+    save(q, session('a'));
     await until(() => q.durableSeq === 1);
     expect(attempts).toBe(3);
     expect(q.retriesTotal).toBe(2);
@@ -203,7 +292,7 @@ describe('write-behind queue', () => {
     const store = new ScriptedStore();
     const q = new WriteBehindQueue(store, options({ durableWaitMs: 20 }));
     let result: Error | null | undefined;
-    q.whenDurable(q.session(session('a')), (e) => (result = e));
+    q.whenDurable(save(q, session('a')), (e) => (result = e));
     await until(() => store.calls.length === 1);
     await new Promise((r) => setTimeout(r, 30));
     q.expireWaiters();
@@ -214,10 +303,10 @@ describe('write-behind queue', () => {
   it('refuses new writes past the pending bound and accepts again once committed', async () => {
     const store = new ScriptedStore();
     const q = new WriteBehindQueue(store, options({ maxPending: 3, flushMaxBatch: 3 }));
-    q.session(session('a'));
-    q.session(session('b'));
+    save(q, session('a'));
+    save(q, session('b'));
     expect(q.accepting()).toBe(true);
-    q.session(session('c'));
+    save(q, session('c'));
     expect(q.accepting()).toBe(false);
     await until(() => store.calls.length === 1);
     expect(q.accepting()).toBe(false); // in flight still counts until committed
@@ -229,15 +318,15 @@ describe('write-behind queue', () => {
   it('cuts a batch as soon as the batch size is reached, without waiting for the interval', async () => {
     const store = new ScriptedStore();
     const q = new WriteBehindQueue(store, options({ flushIntervalMs: 60_000, flushMaxBatch: 10 }));
-    for (let i = 0; i < 10; i++) q.session(session(`s${i}`));
+    for (let i = 0; i < 10; i++) save(q, session(`s${i}`));
     await until(() => store.calls.length === 1);
-    expect(store.calls[0].batch.sessions).toHaveLength(10);
+    expect(idsOf(store.calls[0].batch)).toHaveLength(10);
   });
 
   it('drain commits everything pending and stops accepting writes', async () => {
     const store = new ScriptedStore();
     const q = new WriteBehindQueue(store, options({ flushIntervalMs: 60_000 }));
-    q.session(session('a'));
+    save(q, session('a'));
     const drained = q.drain();
     expect(q.accepting()).toBe(false);
     await until(() => store.calls.length === 1);
@@ -251,7 +340,7 @@ describe('write-behind queue', () => {
     let now = 1000;
     const store = new ScriptedStore();
     const q = new WriteBehindQueue(store, options(), {}, () => now);
-    q.session(session('a'));
+    save(q, session('a'));
     now = 1250;
     expect(q.oldestUnflushedMs()).toBe(250);
     await until(() => store.calls.length === 1);

@@ -9,7 +9,8 @@ import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
-import { encodeBatch, type Batch, type NoticeRecord, type SettingRecord } from '../src/model/protocol.js';
+import { encodeBatch, type NoticeRecord, type SettingRecord, type WireBatch } from '../src/model/protocol.js';
+import { noticeRow, settingRow } from '../src/model/rows.js';
 import { type ChildServer, MAIN, runChildToExit, startChild, tempDir } from './helpers/child-server.js';
 import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
 
@@ -161,15 +162,20 @@ describe('notices and settings', () => {
     };
     const expired: NoticeRecord = { ...notice, id: randomUUID(), message: 'Old news', validTo: new Date(nowMs - 60_000).toISOString() };
     const setting: SettingRecord = { key: 'playerSpeedPercent', value: 120, updatedAtMs: nowMs };
-    const batch: Batch = { seq: 1, sessions: [], stats: null, highScores: [], notices: [notice, expired], settings: [setting] };
+    const batch: WireBatch = {
+      seq: 1,
+      upserts: { notices: [noticeRow(notice), noticeRow(expired)], settings: [settingRow(setting)] },
+      deletes: {},
+      stats: null,
+    };
     // In this process, through the worker's own handler; closed again so the server can own the file.
     try {
-      const opened = handle({ kind: 'open', dbPath, synchronous: 'NORMAL', todayStartMs: 0, todayEndMs: 0 });
+      const opened = await handle({ kind: 'open', storage: { driver: 'sqlite', dbPath, synchronous: 'NORMAL' }, todayStartMs: 0, todayEndMs: 0 });
       expect(opened.ok, JSON.stringify(opened)).toBe(true);
-      const applied = handle({ kind: 'apply', seq: 1, bytes: encodeBatch(batch) });
+      const applied = await handle({ kind: 'apply', seq: 1, bytes: encodeBatch(batch) });
       expect(applied.ok, JSON.stringify(applied)).toBe(true);
     } finally {
-      expect(handle({ kind: 'close' }).ok).toBe(true);
+      expect((await handle({ kind: 'close' })).ok).toBe(true);
     }
 
     const env = { VIBEFIXER_DB_PATH: dbPath };

@@ -19,6 +19,7 @@ describe('persistence worker: error codes', () => {
     ['SQLITE_CANTOPEN', 'open', 'IO', false],
     ['SQLITE_READONLY', 'run', 'IO', false],
     ['SQLITE_CONSTRAINT_NOTNULL', 'run', 'SQLITE', false],
+    ['SQLITE_CONSTRAINT_CHECK', 'run', 'SQLITE', false],
     ['ENOSPC', 'run', 'DISK_FULL', true],
     ['EACCES', 'open', 'IO', false],
     ['ENOTDIR', 'open', 'IO', false],

@@ -2,18 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { currentDatabase, handle } from '../workers/persist.js';
-import { decode, type SessionRecord } from '../src/model/protocol.js';
+import { handle } from '../workers/persist.js';
 import { MS_PER_DAY, RETENTION_CHUNK_ROWS } from '../workers/sqlite/maintenance.js';
 import {
   applyTask,
   batch,
   closeWorker,
+  currentDb,
+  endedSession,
   failed,
   highScore,
   level,
   ok,
   openTask,
+  readRows,
   session,
   tempDbPath,
   tempDir,
@@ -27,27 +29,23 @@ afterAll(removeTempDirs);
 const NOW = 1_800_000_000_000;
 
 function ended(id: string, endedAtMs: number) {
-  return { session: session(id, { status: 'ended', startedAtMs: endedAtMs - 1000, endedAtMs, result: 'won' }), level: level() };
+  return { session: endedSession(id, endedAtMs, { startedAtMs: endedAtMs - 1000 }), level: level() };
 }
 
-function count(dbPath: string, table: string): number {
-  closeWorker();
-  const db = new Database(dbPath, { readonly: true });
-  const n = db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-  db.close();
-  ok(handle(openTask(dbPath)), 'open');
+async function count(dbPath: string, table: string): Promise<number> {
+  const [{ n }] = await readRows<{ n: number }>(dbPath, `SELECT count(*) AS n FROM ${table}`);
   return n;
 }
 
-function activeIds(): string[] {
-  const page = ok(handle({ kind: 'reloadSessions', after: null, limit: 1000 }), 'reloadSessions');
-  return sessionsOfPage(page.page).map((s) => s.id);
+async function activeIds(): Promise<string[]> {
+  const page = ok(await handle({ kind: 'reloadSessions', after: null, limit: 1000 }), 'reloadSessions');
+  return (await sessionsOfPage(page.page)).map((s) => s.id);
 }
 
 describe('persistence worker: retention', () => {
-  it('deletes only ended sessions and high scores older than the retention, never active sessions', () => {
+  it('deletes only ended sessions (with their artifacts, level and segments) and high scores older than the retention, never active sessions', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
+    ok(await handle(openTask(dbPath)), 'open');
     const old = NOW - 10 * MS_PER_DAY;
     const recent = NOW - 1 * MS_PER_DAY;
     const b = batch(1, {
@@ -58,51 +56,64 @@ describe('persistence worker: retention', () => {
       ],
       highScores: [highScore(1, old), highScore(2, recent)],
     });
-    ok(handle(applyTask(b)), 'apply');
+    ok(await handle(applyTask(b)), 'apply');
 
     const reply = ok(
-      handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 7, highScoreRetentionDays: 7 }),
+      await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 7, highScoreRetentionDays: 7, idempotencyWindowMs: 86_400_000 }),
       'retention',
     );
     expect(reply).toMatchObject({ deletedSessions: 1, deletedHighScores: 1 });
-    expect(count(dbPath, 'sessions')).toBe(2);
-    expect(count(dbPath, 'session_levels')).toBe(2); // the deleted session's level went with it
-    expect(activeIds()).toEqual(['old-active']);
-    const rest = ok(handle({ kind: 'reloadRest', highScoreLimit: 10 }), 'reloadRest');
+    expect(await count(dbPath, 'sessions')).toBe(2);
+    // The deleted session's artifacts, level and level segments went with it.
+    expect(await readRows(dbPath, 'SELECT DISTINCT session_id FROM artifacts ORDER BY session_id')).toEqual([
+      { session_id: 'old-active' },
+      { session_id: 'recent-ended' },
+    ]);
+    expect(await count(dbPath, 'session_levels')).toBe(2);
+    expect(await readRows(dbPath, 'SELECT DISTINCT session_id FROM level_segments ORDER BY session_id')).toEqual([
+      { session_id: 'old-active' },
+      { session_id: 'recent-ended' },
+    ]);
+    expect(await activeIds()).toEqual(['old-active']);
+    const rest = ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest');
     expect(rest.highScores).toEqual([highScore(2, recent)]);
     expect(rest.maxHighScoreId).toBe(2);
   });
 
-  it('keeps everything forever when the retention is 0 days', () => {
+  it('keeps everything forever when the retention is 0 days', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
-    ok(handle(applyTask(batch(1, { sessions: [ended('ancient', 1)], highScores: [highScore(1, 1)] }))), 'apply');
+    ok(await handle(openTask(dbPath)), 'open');
+    ok(await handle(applyTask(batch(1, { sessions: [ended('ancient', 1)], highScores: [highScore(1, 1)] }))), 'apply');
     const reply = ok(
-      handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 0, highScoreRetentionDays: 0 }),
+      await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 0, highScoreRetentionDays: 0, idempotencyWindowMs: 86_400_000 }),
       'retention',
     );
     expect(reply).toMatchObject({ deletedSessions: 0, deletedHighScores: 0 });
-    expect(count(dbPath, 'sessions')).toBe(1);
+    expect(await count(dbPath, 'sessions')).toBe(1);
   });
 
-  it('deletes more rows than one chunk, in several short transactions', () => {
-    ok(handle(openTask(tempDbPath())), 'open');
+  it('deletes more rows than one chunk, in several short transactions', async () => {
+    const dbPath = tempDbPath();
+    ok(await handle(openTask(dbPath)), 'open');
     const n = RETENTION_CHUNK_ROWS * 2 + 17;
     const sessions = Array.from({ length: n }, (_, i) => ended(`e${i}`, 1000 + i));
     const highScores = Array.from({ length: n }, (_, i) => highScore(i + 1, 1000 + i));
-    ok(handle(applyTask(batch(1, { sessions, highScores }))), 'apply');
+    ok(await handle(applyTask(batch(1, { sessions, highScores }))), 'apply');
     const reply = ok(
-      handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 1, highScoreRetentionDays: 1 }),
+      await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 1, highScoreRetentionDays: 1, idempotencyWindowMs: 86_400_000 }),
       'retention',
     );
     expect(reply).toMatchObject({ deletedSessions: n, deletedHighScores: n });
+    for (const table of ['sessions', 'artifacts', 'session_levels', 'level_segments', 'high_scores']) {
+      expect(await count(dbPath, table), table).toBe(0);
+    }
   });
 
-  it('still reports the highest high-score id ever written after retention emptied the table', () => {
-    ok(handle(openTask(tempDbPath())), 'open');
-    ok(handle(applyTask(batch(1, { highScores: [highScore(41, 1)] }))), 'apply');
-    ok(handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 0, highScoreRetentionDays: 1 }), 'retention');
-    expect(ok(handle({ kind: 'reloadRest', highScoreLimit: 10 }), 'reloadRest')).toMatchObject({
+  it('still reports the highest high-score id ever written after retention emptied the table', async () => {
+    ok(await handle(openTask(tempDbPath())), 'open');
+    ok(await handle(applyTask(batch(1, { highScores: [highScore(41, 1)] }))), 'apply');
+    ok(await handle({ kind: 'retention', nowMs: NOW, sessionRetentionDays: 0, highScoreRetentionDays: 1, idempotencyWindowMs: 86_400_000 }), 'retention');
+    expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 10, idempotencySinceMs: 0, idempotencyLimit: 100 }), 'reloadRest')).toMatchObject({
       highScores: [],
       maxHighScoreId: 41,
     });
@@ -110,37 +121,37 @@ describe('persistence worker: retention', () => {
 });
 
 describe('persistence worker: checkpoint, backup, close', () => {
-  it('checkpoints the WAL on request and reports its frame counts', () => {
+  it('checkpoints the WAL on request and reports its frame counts', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
-    ok(handle(applyTask(batch(1, { sessions: [{ session: session('s'), level: level() }] }))), 'apply');
-    const passive = ok(handle({ kind: 'checkpoint', mode: 'PASSIVE' }), 'checkpoint');
+    ok(await handle(openTask(dbPath)), 'open');
+    ok(await handle(applyTask(batch(1, { sessions: [{ session: session('s'), level: level() }] }))), 'apply');
+    const passive = ok(await handle({ kind: 'checkpoint', mode: 'PASSIVE' }), 'checkpoint');
     expect(passive.busy).toBe(0);
     expect(passive.logFrames).toBeGreaterThan(0);
     expect(passive.checkpointedFrames).toBe(passive.logFrames);
-    ok(handle(applyTask(batch(2, { sessions: [{ session: session('t') }] }))), 'apply');
-    ok(handle({ kind: 'checkpoint', mode: 'TRUNCATE' }), 'checkpoint');
+    ok(await handle(applyTask(batch(2, { sessions: [{ session: session('t') }] }))), 'apply');
+    ok(await handle({ kind: 'checkpoint', mode: 'TRUNCATE' }), 'checkpoint');
     expect(fs.statSync(`${dbPath}-wal`).size).toBe(0);
   });
 
-  it('commits without checkpointing: the WAL keeps growing until a checkpoint task', () => {
+  it('commits without checkpointing: the WAL keeps growing until a checkpoint task', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
+    ok(await handle(openTask(dbPath)), 'open');
     // Several commits past the 1,000 WAL pages at which SQLite's default would have
     // checkpointed (and restarted the WAL) inside a commit.
     for (let seq = 1; seq <= 4; seq++) {
       const sessions = Array.from({ length: 3000 }, (_, i) => ({ session: session(`s${seq}-${i}`), level: level() }));
-      ok(handle(applyTask(batch(seq, { sessions }))), 'apply');
+      ok(await handle(applyTask(batch(seq, { sessions }))), 'apply');
     }
-    const passive = ok(handle({ kind: 'checkpoint', mode: 'PASSIVE' }), 'checkpoint');
+    const passive = ok(await handle({ kind: 'checkpoint', mode: 'PASSIVE' }), 'checkpoint');
     expect(passive.logFrames).toBeGreaterThan(1000);
   });
 
-  it('writes a consistent backup with VACUUM INTO and refuses to overwrite an existing file', () => {
-    ok(handle(openTask(tempDbPath())), 'open');
-    ok(handle(applyTask(batch(1, { sessions: [{ session: session('s'), level: level() }] }))), 'apply');
+  it('writes a consistent backup with VACUUM INTO and refuses to overwrite an existing file', async () => {
+    ok(await handle(openTask(tempDbPath())), 'open');
+    ok(await handle(applyTask(batch(1, { sessions: [{ session: session('s'), level: level() }] }))), 'apply');
     const dest = path.join(tempDir(), 'backups', 'copy.sqlite');
-    const reply = ok(handle({ kind: 'backup', destPath: dest }), 'backup');
+    const reply = ok(await handle({ kind: 'backup', destPath: dest }), 'backup');
     expect(reply.destPath).toBe(dest);
 
     const copy = new Database(dest, { readonly: true });
@@ -150,18 +161,18 @@ describe('persistence worker: checkpoint, backup, close', () => {
     copy.close();
 
     const sizeBefore = fs.statSync(dest).size;
-    expect(failed(handle({ kind: 'backup', destPath: dest }))).toMatchObject({ code: 'IO', retryable: false });
+    expect(failed(await handle({ kind: 'backup', destPath: dest }))).toMatchObject({ code: 'IO', retryable: false });
     expect(fs.statSync(dest).size).toBe(sizeBefore);
   });
 
-  it('closes with an empty WAL, releases the lock, and answers NOT_OPEN afterwards', () => {
+  it('closes with an empty WAL, releases the lock, and answers NOT_OPEN afterwards', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
-    ok(handle(applyTask(batch(1, { sessions: [{ session: session('s') }] }))), 'apply');
-    ok(handle({ kind: 'close' }), 'close');
+    ok(await handle(openTask(dbPath)), 'open');
+    ok(await handle(applyTask(batch(1, { sessions: [{ session: session('s') }] }))), 'apply');
+    ok(await handle({ kind: 'close' }), 'close');
     expect(fs.existsSync(`${dbPath}-wal`) ? fs.statSync(`${dbPath}-wal`).size : 0).toBe(0);
-    ok(handle({ kind: 'close' }), 'close'); // closing twice is a no-op
-    expect(failed(handle({ kind: 'checkpoint', mode: 'PASSIVE' })).code).toBe('NOT_OPEN');
+    ok(await handle({ kind: 'close' }), 'close'); // closing twice is a no-op
+    expect(failed(await handle({ kind: 'checkpoint', mode: 'PASSIVE' })).code).toBe('NOT_OPEN');
     const other = new Database(dbPath, { timeout: 100 });
     expect(other.prepare('SELECT count(*) FROM sessions').pluck().get()).toBe(1);
     other.close();
@@ -169,25 +180,26 @@ describe('persistence worker: checkpoint, backup, close', () => {
 });
 
 describe('persistence worker: disk full', () => {
-  it('returns DISK_FULL, retryable, keeps the last applied seq, and applies the same batch once space returns', () => {
+  it('returns DISK_FULL, retryable, keeps the last applied seq, and applies the same batch once space returns', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
-    ok(handle(applyTask(batch(1, { sessions: [{ session: session('before') }] }))), 'apply');
+    ok(await handle(openTask(dbPath)), 'open');
+    ok(await handle(applyTask(batch(1, { sessions: [{ session: session('before') }] }))), 'apply');
 
     // Fault-injection seam: cap the file at its current size, as a full disk would.
-    const db = currentDatabase()!;
+    const db = currentDb();
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     const big = applyTask(
       batch(2, { sessions: Array.from({ length: 500 }, (_, i) => ({ session: session(`big${i}`), level: level() })) }),
     );
-    const full = failed(handle(big));
+    const full = failed(await handle(big));
     expect(full).toMatchObject({ code: 'DISK_FULL', retryable: true });
-    expect(activeIds()).toEqual(['before']);
+    expect(await activeIds()).toEqual(['before']);
 
     db.pragma('max_page_count = 1000000');
-    expect(ok(handle(big), 'apply')).toMatchObject({ seq: 2, applied: true, rows: 500 });
-    closeWorker();
-    expect(ok(handle(openTask(dbPath)), 'open').lastSeq).toBe(2);
-    expect(activeIds()).toHaveLength(501);
+    // Each session: its header, 2 artifacts, its level and 2 segments.
+    expect(ok(await handle(big), 'apply')).toMatchObject({ seq: 2, applied: true, rows: 500 * 6 });
+    await closeWorker();
+    expect(ok(await handle(openTask(dbPath)), 'open').lastSeq).toBe(2);
+    expect(await activeIds()).toHaveLength(501);
   });
 });

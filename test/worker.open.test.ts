@@ -4,16 +4,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { currentDatabase, handle } from '../workers/persist.js';
-import { type ColdSessionRow, decode, packr } from '../src/model/protocol.js';
+import { handle } from '../workers/persist.js';
 import { LATEST_SCHEMA_VERSION, migrate } from '../workers/sqlite/migrations.js';
 import { quarantineFiles } from '../workers/sqlite/quarantine.js';
+import { buildLegacyDb } from './fixtures/legacy-schema.js';
 import {
   applyTask,
   batch,
   closeWorker,
+  currentDb,
   failed,
-  highScore,
   ok,
   openTask,
   session,
@@ -63,23 +63,23 @@ function quarantined(dir: string): string[] {
 }
 
 describe('persistence worker: open', () => {
-  it('creates the folder and a WAL database with the requested synchronous and no auto-checkpoint', () => {
+  it('creates the folder and a WAL database with the requested synchronous and no auto-checkpoint', async () => {
     const dbPath = tempDbPath();
-    const reply = ok(handle(openTask(dbPath, 'FULL')), 'open');
+    const reply = ok(await handle(openTask(dbPath, 'FULL')), 'open');
     expect(reply).toMatchObject({ created: true, schemaVersion: LATEST_SCHEMA_VERSION, migratedFrom: 0, lastSeq: 0 });
-    const db = currentDatabase()!;
+    const db = currentDb();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect(db.pragma('locking_mode', { simple: true })).toBe('exclusive');
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
-    closeWorker();
-    ok(handle(openTask(dbPath, 'NORMAL')), 'open');
-    expect(currentDatabase()!.pragma('synchronous', { simple: true })).toBe(1);
+    await closeWorker();
+    ok(await handle(openTask(dbPath, 'NORMAL')), 'open');
+    expect(currentDb().pragma('synchronous', { simple: true })).toBe(1);
   });
 
-  it('holds the file exclusively: a second process cannot read it while the worker has it open', () => {
+  it('holds the file exclusively: a second process cannot read it while the worker has it open', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
+    ok(await handle(openTask(dbPath)), 'open');
     const probe = `
       const Database = require('better-sqlite3');
       try { new Database(process.argv[1], { timeout: 100 }).pragma('user_version'); console.log('opened'); }
@@ -90,13 +90,13 @@ describe('persistence worker: open', () => {
 
   it('refuses with LOCKED, not retryable, when another process owns the file, and quarantines nothing', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
-    ok(handle(applyTask(batch(1, { sessions: [{ session: session('kept') }] }))), 'apply');
-    closeWorker();
+    ok(await handle(openTask(dbPath)), 'open');
+    ok(await handle(applyTask(batch(1, { sessions: [{ session: session('kept') }] }))), 'apply');
+    await closeWorker();
 
     const holder = await holdLockInChild(dbPath);
     try {
-      const reply = failed(handle(openTask(dbPath)));
+      const reply = failed(await handle(openTask(dbPath)));
       expect(reply.code).toBe('LOCKED');
       expect(reply.retryable).toBe(false);
       expect(reply.message).toContain(`database ${dbPath} is in use by another vibefixer-server process`);
@@ -104,16 +104,16 @@ describe('persistence worker: open', () => {
     } finally {
       await holder.release();
     }
-    expect(ok(handle(openTask(dbPath)), 'open')).toMatchObject({ lastSeq: 1, quarantinedTo: null });
+    expect(ok(await handle(openTask(dbPath)), 'open')).toMatchObject({ lastSeq: 1, quarantinedTo: null });
   });
 
-  it('quarantines a file of random bytes with its -wal and -shm, then starts a fresh database', () => {
+  it('quarantines a file of random bytes with its -wal and -shm, then starts a fresh database', async () => {
     const dbPath = tempDbPath();
     fs.mkdirSync(path.dirname(dbPath), { recursive: true });
     const garbage = { '': randomBytes(8192), '-wal': randomBytes(4096), '-shm': randomBytes(32768) };
     for (const [suffix, bytes] of Object.entries(garbage)) fs.writeFileSync(dbPath + suffix, bytes);
 
-    const reply = ok(handle(openTask(dbPath)), 'open');
+    const reply = ok(await handle(openTask(dbPath)), 'open');
     expect(reply.created).toBe(true);
     expect(reply.quarantinedTo).toMatch(/vibefixer\.sqlite\.corrupt-\d{8}T\d{6}Z$/);
     expect(reply.quarantineReason).toContain('SQLITE_NOTADB');
@@ -121,27 +121,27 @@ describe('persistence worker: open', () => {
     expect(fs.readFileSync(reply.quarantinedTo!).equals(garbage[''])).toBe(true);
     expect(fs.readFileSync(`${reply.quarantinedTo!}-wal`).equals(garbage['-wal'])).toBe(true);
     expect(fs.existsSync(`${reply.quarantinedTo!}-shm`)).toBe(true);
-    expect(ok(handle(applyTask(batch(1, { sessions: [{ session: session('fresh') }] }))), 'apply').applied).toBe(true);
+    expect(ok(await handle(applyTask(batch(1, { sessions: [{ session: session('fresh') }] }))), 'apply').applied).toBe(true);
   });
 
-  it('quarantines a database whose pages fail quick_check', () => {
+  it('quarantines a database whose pages fail quick_check', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
+    ok(await handle(openTask(dbPath)), 'open');
     const sessions = Array.from({ length: 300 }, (_, i) => ({ session: session(`s${i}`) }));
-    ok(handle(applyTask(batch(1, { sessions }))), 'apply');
-    closeWorker();
+    ok(await handle(applyTask(batch(1, { sessions }))), 'apply');
+    await closeWorker();
     // Keep the 100-byte header (so it is still "a database") and scribble over later pages.
     const fd = fs.openSync(dbPath, 'r+');
     fs.writeSync(fd, randomBytes(4096 * 4), 0, 4096 * 4, 4096 * 2);
     fs.closeSync(fd);
 
-    const reply = ok(handle(openTask(dbPath)), 'open');
+    const reply = ok(await handle(openTask(dbPath)), 'open');
     expect(reply.quarantinedTo).not.toBeNull();
     expect(reply.quarantineReason).toMatch(/quick_check|SQLITE_CORRUPT/);
     expect(reply).toMatchObject({ created: true, lastSeq: 0 });
   });
 
-  it('never overwrites an earlier quarantine made in the same second', () => {
+  it('never overwrites an earlier quarantine made in the same second', async () => {
     const dir = tempDir();
     const dbPath = path.join(dir, 'db.sqlite');
     const at = new Date('2026-11-26T14:23:00.456Z');
@@ -155,41 +155,41 @@ describe('persistence worker: open', () => {
     expect(fs.readFileSync(`${dbPath}.corrupt-20261126T142300Z-2`, 'utf8')).toBe('second');
   });
 
-  it('returns an error and quarantines nothing when the path cannot be opened (a directory)', () => {
+  it('returns an error and quarantines nothing when the path cannot be opened (a directory)', async () => {
     const dbPath = tempDbPath();
     fs.mkdirSync(dbPath, { recursive: true });
-    const reply = failed(handle(openTask(dbPath)));
+    const reply = failed(await handle(openTask(dbPath)));
     expect(reply).toMatchObject({ code: 'IO', retryable: false });
     expect(fs.statSync(dbPath).isDirectory()).toBe(true);
     expect(quarantined(path.dirname(dbPath))).toEqual([]);
   });
 
-  it('returns an error and quarantines nothing when the folder cannot be created', () => {
+  it('returns an error and quarantines nothing when the folder cannot be created', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'not-a-folder'), 'x');
-    const reply = failed(handle(openTask(path.join(dir, 'not-a-folder', 'db.sqlite'))));
+    const reply = failed(await handle(openTask(path.join(dir, 'not-a-folder', 'db.sqlite'))));
     expect(reply).toMatchObject({ code: 'IO', retryable: false });
     expect(fs.readFileSync(path.join(dir, 'not-a-folder'), 'utf8')).toBe('x');
   });
 
-  it.skipIf(process.getuid?.() === 0)('returns an error and quarantines nothing when permission is denied', () => {
+  it.skipIf(process.getuid?.() === 0)('returns an error and quarantines nothing when permission is denied', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
-    closeWorker();
+    ok(await handle(openTask(dbPath)), 'open');
+    await closeWorker();
     fs.chmodSync(dbPath, 0o000);
     try {
-      expect(failed(handle(openTask(dbPath)))).toMatchObject({ code: 'IO', retryable: false });
+      expect(failed(await handle(openTask(dbPath)))).toMatchObject({ code: 'IO', retryable: false });
       expect(quarantined(path.dirname(dbPath))).toEqual([]);
     } finally {
       fs.chmodSync(dbPath, 0o644);
     }
   });
 
-  it('refuses a schema newer than the code with SCHEMA_TOO_NEW and leaves the files byte for byte', () => {
+  it('refuses a schema newer than the code with SCHEMA_TOO_NEW and leaves the files byte for byte', async () => {
     const dbPath = tempDbPath();
-    ok(handle(openTask(dbPath)), 'open');
-    ok(handle(applyTask(batch(1, { sessions: [{ session: session('s') }] }))), 'apply');
-    closeWorker();
+    ok(await handle(openTask(dbPath)), 'open');
+    ok(await handle(applyTask(batch(1, { sessions: [{ session: session('s') }] }))), 'apply');
+    await closeWorker();
     // A newer release bumps the version and is killed before any checkpoint: frames stay in the WAL.
     const newer = `
       const Database = require('better-sqlite3');
@@ -203,51 +203,37 @@ describe('persistence worker: open', () => {
     const before = { names: fs.readdirSync(dir).sort(), main: sha1(dbPath), wal: sha1(`${dbPath}-wal`) };
     expect(fs.statSync(`${dbPath}-wal`).size).toBeGreaterThan(0);
 
-    const reply = failed(handle(openTask(dbPath)));
+    const reply = failed(await handle(openTask(dbPath)));
     expect(reply).toMatchObject({ code: 'SCHEMA_TOO_NEW', retryable: false });
     expect(reply.message).toContain(`schema version ${LATEST_SCHEMA_VERSION + 1}`);
     expect({ names: fs.readdirSync(dir).sort(), main: sha1(dbPath), wal: sha1(`${dbPath}-wal`) }).toEqual(before);
   });
 
-  it('migrates a database from every older schema version, keeping its data', () => {
+  it('migrates a database from every older schema version and reports the version it found', async () => {
     for (let version = 0; version <= LATEST_SCHEMA_VERSION; version++) {
       const dbPath = tempDbPath();
       fs.mkdirSync(path.dirname(dbPath), { recursive: true });
-      const raw = new Database(dbPath);
-      migrate(raw, version);
-      if (version >= 1) {
-        raw
-          .prepare("INSERT INTO sessions (id, status, started_at, ended_at, result, data) VALUES ('old', 'active', 1, NULL, NULL, ?)")
-          .run(packr.pack(session('old')));
-        raw.prepare('INSERT INTO high_scores VALUES (9, 5, ?)').run(packr.pack(highScore(9, 5)));
-        raw.prepare("UPDATE meta SET value = 3 WHERE key = 'last_seq'").run();
+      let lastSeq = 0;
+      if (version >= 1 && version <= 4) lastSeq = buildLegacyDb(dbPath, version as 1 | 2 | 3 | 4).lastSeq;
+      else {
+        const raw = new Database(dbPath);
+        migrate(raw, version);
+        raw.close();
       }
-      raw.close();
 
-      const reply = ok(handle(openTask(dbPath)), 'open');
-      expect(reply, `from version ${version}`).toMatchObject({
-        created: false,
-        migratedFrom: version,
-        schemaVersion: LATEST_SCHEMA_VERSION,
-        lastSeq: version >= 1 ? 3 : 0,
-      });
-      const page = ok(handle({ kind: 'reloadSessions', after: null, limit: 10 }), 'reloadSessions');
-      expect(page.count).toBe(version >= 1 ? 1 : 0);
-      // Migration 3 fills the duration column from the stored record, for the stale sweep.
-      if (version >= 1 && version < 3) expect(decode<ColdSessionRow[]>(page.page)[0]).toEqual(['old', 1, session('old').durationSeconds]);
-      const rest = ok(handle({ kind: 'reloadRest', highScoreLimit: 10 }), 'reloadRest');
-      expect(rest.maxHighScoreId).toBe(version >= 1 ? 9 : 0);
-      ok(handle(applyTask(batch(4, { sessions: [{ session: session('new') }] }))), 'apply');
-      closeWorker();
+      const reply = ok(await handle(openTask(dbPath)), 'open');
+      expect(reply, `from version ${version}`).toMatchObject({ created: false, migratedFrom: version, schemaVersion: LATEST_SCHEMA_VERSION, lastSeq });
+      ok(await handle(applyTask(batch(lastSeq + 1, { sessions: [{ session: session('new') }] }))), 'apply');
+      await closeWorker();
     }
   });
 
-  it('opens a second time in the same thread by releasing the first file', () => {
+  it('opens a second time in the same thread by releasing the first file', async () => {
     const first = tempDbPath();
     const second = tempDbPath();
-    ok(handle(openTask(first)), 'open');
-    ok(handle(openTask(second)), 'open');
-    expect(currentDatabase()!.name).toBe(second);
+    ok(await handle(openTask(first)), 'open');
+    ok(await handle(openTask(second)), 'open');
+    expect(currentDb().name).toBe(second);
     // The first file is free again: another connection can read it.
     const db = new Database(first, { readonly: true, timeout: 100 });
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);

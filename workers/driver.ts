@@ -15,51 +15,24 @@
  *   retry can help; the handler turns them into TaskError data for the main thread.
  * - No timers, no state beyond the connection(s) and prepared statements.
  */
+import type { ColdSessionRow } from '../src/model/records.js';
 import type {
-  ColdSessionRow,
-  HighScoreRecord,
-  NoticeRecord,
-  SettingRecord,
-  StatsRecord,
-} from '../src/model/records.js';
-import type { ArtifactRow, SessionRow, WireBatch } from '../src/model/rows.js';
+  ApplyResult,
+  CheckpointResult,
+  LoadedSessions,
+  RestQuery,
+  RetentionResult,
+  StoredRest,
+  WireBatch,
+} from '../src/model/rows.js';
 
-export interface ApplyResult {
-  /** false when this seq (or a later one) was already applied: replay is a no-op. */
-  applied: boolean;
-  /** Rows written (upserted, deleted or counted). */
-  rows: number;
+export interface RetentionCutoffs {
+  sessionsBeforeMs: number | null;
+  highScoresBeforeMs: number | null;
+  idempotencyBeforeMs: number;
 }
 
-/** An active session as stored: its header and its artifact rows (for the first use after a restart). */
-export type StoredSession = [header: SessionRow, artifacts: ArtifactRow[]];
-
-export interface LoadedSessions {
-  sessions: StoredSession[];
-  /** Ids with no active session row. */
-  missingIds: string[];
-}
-
-/** Everything but the sessions, read once at start-up. */
-export interface StoredRest {
-  stats: StatsRecord | null;
-  /** Newest first (created_at DESC, id DESC), at most the limit asked for. */
-  highScores: HighScoreRecord[];
-  maxHighScoreId: number;
-  notices: NoticeRecord[];
-  settings: SettingRecord[];
-}
-
-export interface RetentionResult {
-  deletedSessions: number;
-  deletedHighScores: number;
-}
-
-export interface CheckpointResult {
-  busy: number;
-  logFrames: number;
-  checkpointedFrames: number;
-}
+export type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, StoredSession } from '../src/model/rows.js';
 
 export interface StorageDriver {
   /** 'sqlite' or 'postgres', for logs and errors. */
@@ -74,15 +47,16 @@ export interface StorageDriver {
   /** Active sessions ordered by id, after `after` (null: from the start), at most `limit`. */
   activeSessionsPage(after: string | null, limit: number): Promise<ColdSessionRow[]>;
   loadSessions(ids: readonly string[]): Promise<LoadedSessions>;
-  rest(highScoreLimit: number): Promise<StoredRest>;
+  rest(query: RestQuery): Promise<StoredRest>;
   /** Sessions whose started_at is in [fromMs, toMs). */
   countStarted(fromMs: number, toMs: number): Promise<number>;
 
   /**
-   * Deletes ended sessions (with their artifacts and level) ended before `sessionsBeforeMs`, and
-   * high scores created before `highScoresBeforeMs`; null keeps them. In short chunks.
+   * Deletes ended sessions (with their artifacts and level) ended before `sessionsBeforeMs`, high
+   * scores created before `highScoresBeforeMs` (null keeps them), and idempotency keys created
+   * before `idempotencyBeforeMs`. In short chunks.
    */
-  retention(sessionsBeforeMs: number | null, highScoresBeforeMs: number | null): Promise<RetentionResult>;
+  retention(cutoffs: RetentionCutoffs): Promise<RetentionResult>;
   /** SQLite: a WAL checkpoint. A driver with nothing to do answers zeros. */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult>;
   /** An online copy of the committed state into `destPath`; a driver that cannot refuses (UNSUPPORTED). */
@@ -101,4 +75,6 @@ export interface OpenedDriver {
   /** SQLite only: where a corrupt file was moved, or null. */
   quarantinedTo: string | null;
   quarantineReason: string | null;
+  /** A full integrity check ran at open (SQLite: after an unclean shutdown). */
+  integrityChecked: boolean;
 }

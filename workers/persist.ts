@@ -1,37 +1,53 @@
 /**
- * The persistence worker: the piscina entry that owns the SQLite file.
+ * The persistence worker: the piscina entry that owns the database, through a storage driver.
  *
- *   main thread ──task (protocol.ts)──► handle(task) ──switch(kind)──► sqlite/{open,apply,
- *                                                                     reload,maintenance}
- *   main thread ◄──Reply (data, never a throw)──┘   reloadSessions: page moved, not copied
+ *   main thread ──task (src/model/protocol.ts)──► handle(task) ──switch(kind)──► StorageDriver
+ *   main thread ◄──Reply (data, never a throw)──┘                     (workers/driver.ts:
+ *                  reloadSessions: page moved, not copied               sqlite/ now, postgres/ next)
  *
- * State: the open database and its prepared statements (`store`), nothing else. Tasks run one
- * at a time, synchronously, in arrival order; no timers run here.
+ * State: the open driver, nothing else. Piscina runs one task at a time on this thread
+ * (concurrentTasksPerWorker = 1), in arrival order; no timers run here.
  *
  * Never: throw to the caller (every failure becomes a TaskError), touch sockets or game rules,
- * or create/quarantine a file except on an explicit `open` task.
+ * or create/quarantine/migrate anything except on an explicit `open` task.
  */
+import { performance } from 'node:perf_hooks';
 import { isMainThread, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import type { OpenReply, OpenTask, PersistWorkerData, ReloadSessionsReply, Reply, Task } from '../src/model/protocol.js';
-import { applyBatch } from './sqlite/apply.js';
-import { WorkerFailure, toTaskError } from './sqlite/errors.js';
-import { backup, checkpoint, close, retention } from './sqlite/maintenance.js';
-import { openStore } from './sqlite/open.js';
-import { checkSessions, countStarted, loadSessions, reloadRest, reloadSessions } from './sqlite/reload.js';
-import type { Store } from './sqlite/statements.js';
+import {
+  decode,
+  encode,
+  type OpenReply,
+  type OpenTask,
+  type PersistWorkerData,
+  type ReloadSessionsReply,
+  type Reply,
+  type RetentionTask,
+  type StorageOptions,
+  type Task,
+  type TaskError,
+  type WireBatch,
+} from '../src/model/protocol.js';
+import type { OpenedDriver, RetentionCutoffs, StorageDriver } from './driver.js';
+import { type Phase, WorkerFailure } from './failure.js';
+import { checkBatch } from './sqlite/apply.js';
+import { openSqlite, SqliteDriver } from './sqlite/driver.js';
+import { toTaskError as sqliteTaskError } from './sqlite/errors.js';
 
-let store: Store | null = null;
+export const MS_PER_DAY = 86_400_000;
 
-/** Synchronous handler: what the piscina entry runs, and what unit tests call directly. */
-export function handle(task: Task): Reply {
+let driver: StorageDriver | null = null;
+let storage: StorageOptions | null = null;
+
+/** The handler: what the piscina entry runs, and what unit tests call directly. */
+export async function handle(task: Task): Promise<Reply> {
   try {
-    return dispatch(task);
+    return await dispatch(task);
   } catch (err) {
-    const phase = task?.kind === 'open' ? 'open' : 'run';
-    const dbPath = task?.kind === 'open' ? task.dbPath : (store?.dbPath ?? null);
-    return toTaskError(err, phase, describe(task), dbPath);
+    const phase: Phase = task?.kind === 'open' ? 'open' : 'run';
+    const options = task?.kind === 'open' ? task.storage : (storage ?? workerStorage());
+    return describeFailure(err, phase, describe(task), options);
   }
 }
 
@@ -40,40 +56,52 @@ export function handle(task: Task): Reply {
  * reply itself and puts the page in the transfer list, so the caller still receives a Reply.
  */
 export default async function persist(task: Task): Promise<Reply> {
-  const reply = handle(task);
+  const reply = await handle(task);
   if (reply.ok && reply.kind === 'reloadSessions') return withMovedPage(reply);
   return reply;
 }
 
-/** Fault-injection seam for tests (e.g. `PRAGMA max_page_count` to provoke SQLITE_FULL). */
-export function currentDatabase(): Database.Database | null {
-  return store?.db ?? null;
+/** Fault-injection seam for tests: the open driver. */
+export function currentDriver(): StorageDriver | null {
+  return driver;
 }
 
-function dispatch(task: Task): Reply {
+/** Fault-injection seam for tests: the SQLite connection (e.g. `PRAGMA max_page_count` for SQLITE_FULL). */
+export function currentDatabase(): Database.Database | null {
+  return driver instanceof SqliteDriver ? driver.store.db : null;
+}
+
+async function dispatch(task: Task): Promise<Reply> {
   switch (task.kind) {
     case 'open':
       return openTask(task);
     case 'close':
       return closeTask();
-    case 'apply':
-      return applyBatch(need(), task);
-    case 'reloadSessions':
-      return reloadSessions(need(), task);
-    case 'checkSessions':
-      return checkSessions(need(), task);
+    case 'apply': {
+      const d = await need();
+      const batch = decodeBatch(task.bytes, task.seq);
+      const started = performance.now();
+      const result = await d.apply(batch);
+      return { ok: true, kind: 'apply', seq: task.seq, ...result, commitMs: performance.now() - started };
+    }
+    case 'reloadSessions': {
+      const rows = await (await need()).activeSessionsPage(task.after, task.limit);
+      const nextAfter = rows.length === task.limit ? rows[rows.length - 1][0] : null;
+      return { ok: true, kind: 'reloadSessions', page: encode(rows), count: rows.length, nextAfter };
+    }
     case 'loadSessions':
-      return loadSessions(need(), task);
+      return { ok: true, kind: 'loadSessions', ...(await (await need()).loadSessions(task.ids)) };
     case 'reloadRest':
-      return reloadRest(need(), task);
+      return { ok: true, kind: 'reloadRest', ...(await (await need()).rest(task)) };
     case 'countStarted':
-      return countStarted(need(), task);
+      return { ok: true, kind: 'countStarted', count: await (await need()).countStarted(task.fromMs, task.toMs) };
     case 'checkpoint':
-      return checkpoint(need(), task);
-    case 'retention':
-      return retention(need(), task);
+      return { ok: true, kind: 'checkpoint', ...(await (await need()).checkpoint(task.mode)) };
+    case 'retention': {
+      return { ok: true, kind: 'retention', ...(await (await need()).retention(retentionCutoffs(task))) };
+    }
     case 'backup':
-      return backup(need(), task);
+      return { ok: true, kind: 'backup', destPath: task.destPath, ...(await (await need()).backup(task.destPath)) };
     default: {
       const unknown: never = task;
       throw new WorkerFailure('INTERNAL', `unknown task kind ${JSON.stringify((unknown as { kind?: unknown })?.kind)}`);
@@ -81,60 +109,107 @@ function dispatch(task: Task): Reply {
   }
 }
 
-function openTask(task: OpenTask): OpenReply {
-  // A second open (e.g. after a failed start) first releases the file this thread holds.
-  if (store !== null) closeTask();
-  const opened = openStore({ dbPath: task.dbPath, synchronous: task.synchronous, reopen: false });
-  store = opened.store;
-  const { st } = opened.store;
+async function openDriver(options: StorageOptions, reopen: boolean): Promise<OpenedDriver> {
+  if (options?.driver === 'sqlite') return openSqlite(options, reopen);
+  throw new WorkerFailure('UNSUPPORTED', `storage driver ${JSON.stringify(options?.driver)} is not available in this build`);
+}
+
+async function openTask(task: OpenTask): Promise<OpenReply> {
+  // A second open (e.g. after a failed start) first releases what this thread holds.
+  if (driver !== null) await closeTask();
+  const opened = await openDriver(task.storage, false);
+  driver = opened.driver;
+  storage = task.storage;
   const hasToday = Number.isFinite(task.todayStartMs) && Number.isFinite(task.todayEndMs);
   return {
     ok: true,
     kind: 'open',
+    driver: driver.kind,
+    location: driver.location,
     quarantinedTo: opened.quarantinedTo,
     quarantineReason: opened.quarantineReason,
+    integrityChecked: opened.integrityChecked,
     created: opened.created,
-    schemaVersion: opened.store.db.pragma('user_version', { simple: true }) as number,
+    schemaVersion: opened.schemaVersion,
     migratedFrom: opened.migratedFrom,
-    lastSeq: st.getMeta.get('last_seq') ?? 0,
-    sessionsToday: hasToday ? (st.countStarted.get(task.todayStartMs, task.todayEndMs) ?? 0) : 0,
+    lastSeq: await driver.lastSeq(),
+    sessionsToday: hasToday ? await driver.countStarted(task.todayStartMs, task.todayEndMs) : 0,
   };
 }
 
-/** Closing a worker with nothing open is a no-op, not a reason to reopen the file. */
-function closeTask(): Reply {
-  const closing = store;
-  store = null;
-  if (closing === null) return { ok: true, kind: 'close' };
-  return close(closing);
+/** Closing a worker with nothing open is a no-op, not a reason to reopen the database. */
+async function closeTask(): Promise<Reply> {
+  const closing = driver;
+  driver = null;
+  if (closing !== null) await closing.close();
+  return { ok: true, kind: 'close' };
 }
 
-/** The open store, or a lazy reopen from piscina's workerData (a replaced thread), or NOT_OPEN. */
-function need(): Store {
-  if (store !== null) return store;
-  const data = persistWorkerData();
-  if (data === null) throw new WorkerFailure('NOT_OPEN', 'no database is open: send an open task first');
+/** The open driver, or a lazy reopen from piscina's workerData (a replaced thread), or NOT_OPEN. */
+async function need(): Promise<StorageDriver> {
+  if (driver !== null) return driver;
+  const options = workerStorage();
+  if (options === null) throw new WorkerFailure('NOT_OPEN', 'no database is open: send an open task first');
   try {
-    store = openStore({ dbPath: data.dbPath, synchronous: data.synchronous, reopen: true }).store;
+    driver = (await openDriver(options, true)).driver;
+    storage = options;
   } catch (err) {
-    const failed = toTaskError(err, 'open', `reopen ${data.dbPath}`, data.dbPath);
+    const failed = describeFailure(err, 'open', 'reopen', options);
     throw new WorkerFailure(failed.code, failed.message, failed.retryable);
   }
-  return store;
+  return driver;
 }
 
-function persistWorkerData(): PersistWorkerData | null {
+function workerStorage(): StorageOptions | null {
   if (isMainThread) return null;
   const data = workerData as Partial<PersistWorkerData> | null | undefined;
-  if (typeof data?.dbPath !== 'string') return null;
-  if (data.synchronous !== 'NORMAL' && data.synchronous !== 'FULL') return null;
-  return { dbPath: data.dbPath, synchronous: data.synchronous };
+  const options = data?.storage;
+  if (options?.driver === 'sqlite' && typeof options.dbPath === 'string') return options;
+  if (options?.driver === 'postgres' && typeof options.url === 'string') return options;
+  return null;
+}
+
+function decodeBatch(bytes: ArrayBuffer, seq: number): WireBatch {
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new WorkerFailure('BAD_BATCH', `apply seq ${seq}: seq must be a positive integer`);
+  let batch: WireBatch;
+  try {
+    batch = decode<WireBatch>(bytes);
+  } catch (err) {
+    throw new WorkerFailure('BAD_BATCH', `apply seq ${seq}: bytes do not decode as msgpack (${(err as Error).message})`);
+  }
+  checkBatch(batch, seq);
+  return batch;
+}
+
+/** Days → cutoff instants; 0 days keeps forever (null). */
+function retentionCutoffs(task: RetentionTask): RetentionCutoffs {
+  if (!Number.isFinite(task.nowMs)) throw new WorkerFailure('INTERNAL', `retention: nowMs must be a number, got ${task.nowMs}`);
+  const cutoff = (days: number, name: string): number | null => {
+    if (!Number.isFinite(days) || days < 0) {
+      throw new WorkerFailure('INTERNAL', `retention: ${name} must be a number >= 0 (0 keeps forever), got ${days}`);
+    }
+    return days === 0 ? null : task.nowMs - days * MS_PER_DAY;
+  };
+  if (!Number.isFinite(task.idempotencyWindowMs) || task.idempotencyWindowMs < 0) {
+    throw new WorkerFailure('INTERNAL', `retention: idempotencyWindowMs must be a number >= 0, got ${task.idempotencyWindowMs}`);
+  }
+  return {
+    sessionsBeforeMs: cutoff(task.sessionRetentionDays, 'sessionRetentionDays'),
+    highScoresBeforeMs: cutoff(task.highScoreRetentionDays, 'highScoreRetentionDays'),
+    idempotencyBeforeMs: task.nowMs - task.idempotencyWindowMs,
+  };
+}
+
+/** Each driver maps its own library's errors onto the stable codes. */
+function describeFailure(err: unknown, phase: Phase, context: string, options: StorageOptions | null): TaskError {
+  if (options?.driver === 'sqlite') return sqliteTaskError(err, phase, context, options.dbPath);
+  return sqliteTaskError(err, phase, context, null);
 }
 
 function describe(task: Task): string {
   if (typeof task !== 'object' || task === null) return 'task';
   if (task.kind === 'apply') return `apply seq ${task.seq}`;
-  if (task.kind === 'open') return `open ${task.dbPath}`;
+  if (task.kind === 'open') return `open ${task.storage?.driver === 'sqlite' ? task.storage.dbPath : String(task.storage?.driver)}`;
   return String(task.kind);
 }
 

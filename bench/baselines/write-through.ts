@@ -3,7 +3,8 @@
  * every change written through at once with ONE synchronous better-sqlite3 upsert of the whole
  * session record as a JSON blob (terrain included), WAL, `synchronous` left at its default as
  * the original did (FULL on a new WAL file with better-sqlite3 12). Create also writes the stats
- * row. Only what the benches call: create, spawn, artifact-status, deposit; minimal validation.
+ * row. Only what the benches call: create, spawn, artifact-status, deposit, end (session and
+ * stats rows) and POST /api/high-scores (one INSERT); minimal validation.
  * Env: PORT (0 = any), HOST, VIBEFIXER_DB_PATH, and BASELINE_SQLITE_SYNCHRONOUS (unset = the
  * original's default; FULL = one fsync per request, what "write-through" costs on a real disk).
  * Prints `{"event":"listening","port":N,"synchronous":S}`.
@@ -26,16 +27,23 @@ if (process.env.BASELINE_SQLITE_SYNCHRONOUS) db.pragma(`synchronous = ${process.
 db.exec(`
   CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, status TEXT NOT NULL, started_at TEXT NOT NULL,
     ended_at TEXT, duration_seconds INTEGER, result TEXT, data TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS session_stats (id INTEGER PRIMARY KEY CHECK (id = 1), started_count INTEGER NOT NULL);
-  INSERT OR IGNORE INTO session_stats (id, started_count) VALUES (1, 0);`);
+  CREATE TABLE IF NOT EXISTS session_stats (id INTEGER PRIMARY KEY CHECK (id = 1), started_count INTEGER NOT NULL,
+    ended_count INTEGER NOT NULL DEFAULT 0);
+  INSERT OR IGNORE INTO session_stats (id, started_count) VALUES (1, 0);
+  CREATE TABLE IF NOT EXISTS high_scores (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL,
+    player_tag TEXT NOT NULL, result TEXT NOT NULL, remaining_unchecked REAL NOT NULL);`);
 const upsert = db.prepare(`INSERT INTO sessions (id, status, started_at, ended_at, duration_seconds, result, data)
   VALUES (@id, @status, @startedAt, NULL, @durationSeconds, NULL, @data)
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data`);
 const writeStats = db.prepare('UPDATE session_stats SET started_count = ? WHERE id = 1');
+const writeEnded = db.prepare('UPDATE session_stats SET ended_count = ? WHERE id = 1');
+const endSession = db.prepare('UPDATE sessions SET status = ?, ended_at = ?, result = ?, data = ? WHERE id = ?');
+const insertScore = db.prepare('INSERT INTO high_scores (created_at, player_tag, result, remaining_unchecked) VALUES (?, ?, ?, ?)');
 
 type Session = Record<string, unknown> & { id: string; artifacts: Artifact[]; score: number; remainingArtifactCount: number };
 const sessions = new Map<string, Session>();
 let started = 0;
+let ended = 0;
 
 function save(s: Session): void {
   upsert.run({ id: s.id, status: 'active', startedAt: s.startedAt, durationSeconds: s.durationSeconds, data: JSON.stringify(s) });
@@ -62,7 +70,17 @@ function handle(path: string, body: Record<string, unknown>): [number, unknown] 
     writeStats.run(++started);
     return [201, { sessionId: s.id, seed, durationSeconds: duration, score: 0, playerSpeedPercent: 100, artifacts: [], terrain: level.terrain, trashCan: level.trashCan }];
   }
-  const m = /^\/api\/sessions\/([^/]+)\/(spawn|artifact-status|deposit)$/.exec(path);
+  if (path === '/api/high-scores') {
+    const tag = typeof body.playerTag === 'string' ? body.playerTag.trim() : '';
+    if (tag === '' || tag.length > 24) return [400, { error: 'playerTag is required' }];
+    const result = String(body.result).toLowerCase();
+    if (result !== 'won' && result !== 'lost') return [400, { error: 'result must be won or lost' }];
+    const remaining = body.remainingUnchecked == null ? 0 : Number(body.remainingUnchecked);
+    const createdAt = new Date().toISOString();
+    const id = insertScore.run(createdAt, tag, result, remaining).lastInsertRowid;
+    return [201, { score: { id: Number(id), createdAt, playerTag: tag, result, remainingUnchecked: remaining } }];
+  }
+  const m = /^\/api\/sessions\/([^/]+)\/(spawn|artifact-status|deposit|end)$/.exec(path);
   const s = m ? sessions.get(m[1]) : undefined;
   if (!m || !s) return [404, { error: 'Session not found' }];
   if (m[2] === 'spawn') {
@@ -71,6 +89,15 @@ function handle(path: string, body: Record<string, unknown>): [number, unknown] 
     s.remainingArtifactCount = s.artifacts.filter((x) => x.status !== 'deposited').length;
     save(s);
     return [201, { artifact: a }];
+  }
+  if (m[2] === 'end') {
+    const result = body.result == null ? null : String(body.result).toLowerCase();
+    if (result !== null && result !== 'won' && result !== 'lost') return [400, { error: 'result must be won or lost' }];
+    sessions.delete(s.id);
+    s.status = 'ended';
+    endSession.run('ended', new Date().toISOString(), result, JSON.stringify(s), s.id);
+    writeEnded.run(++ended);
+    return [200, { finalScore: s.score, artifactsDeposited: s.artifacts.filter((x) => x.status === 'deposited').length }];
   }
   const a = s.artifacts.find((x) => x.id === body.artifactId);
   if (m[2] === 'artifact-status') {

@@ -1,8 +1,8 @@
 /**
  * A latency histogram with log-spaced buckets (2 % wide, from 1 µs to ~1 min): recording is one
  * Math.log and an array increment, percentiles are within 2 %, and histograms from several
- * client threads merge by adding their count arrays. autocannon's own histogram keeps whole
- * milliseconds, too coarse for sub-millisecond answers, so the benches record here.
+ * client threads merge by adding their count arrays. Used by the WebSocket and players clients
+ * (the wrk benches use wrk's own percentiles).
  */
 const GROWTH = 1.02;
 const LOG_GROWTH = Math.log(GROWTH);

@@ -1,106 +1,62 @@
 /**
- * The game's write traffic as HTTP requests (CONTRACT §1.6, §3.6): sessions are pre-created,
- * then each connection cycles spawn → artifact-status(ground) → artifact-status(carried) →
- * deposit, taking the next session of the pool (round-robin) at each spawn and the artifact id
- * from the spawn answer. Used by http-mix and flush-tuning; the create bench uses `createRequests`.
+ * The session pool of the HTTP write mix (CONTRACT §1.6, §3.6): sessions are pre-created over
+ * keep-alive node:http before the load (not measured), and their ids written one per line for
+ * bench/lua/mix.lua, which cycles spawn → artifact-status(ground) → artifact-status(carried) →
+ * deposit over them. Used by http-mix and flush-tuning.
  */
-import type { Ctx, LoadRequest } from './http-load.js';
-import { runAmount } from './http-load.js';
-
-const JSON_HEADERS = { 'content-type': 'application/json' };
+import http from 'node:http';
+import { writeFileSync } from 'node:fs';
 
 /** Long sessions, so no stale sweep ends them during a bench (stale = 2 × duration). */
 export const BENCH_SESSION_SECONDS = 600;
 
-/** A stand-in artifact id when the target does not answer one (the hello-world baseline). */
-const PLACEHOLDER_ARTIFACT = 'artifact_0_placeholder';
-
-export interface MixCounters {
-  spawns: number;
+/** One POST on a keep-alive agent; resolves with status and body. */
+export function post(agent: http.Agent, url: string, path: string, body: string | null): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { 'Content-Length': body === null ? 0 : Buffer.byteLength(body) };
+    if (body !== null) headers['Content-Type'] = 'application/json';
+    const req = http.request(`${url}${path}`, { method: 'POST', agent, headers, timeout: 30_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`POST ${path}: no answer in 30 s`)));
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
 }
 
-/** The four-request cycle over `pool`. `counters.spawns` counts spawns issued. */
-export function mixRequests(pool: readonly string[], counters: MixCounters = { spawns: 0 }): LoadRequest[] {
-  let next = 0;
-  const artifactOf = (ctx: Ctx) => (typeof ctx.artifactId === 'string' ? ctx.artifactId : null);
-  return [
-    {
-      method: 'POST',
-      headers: JSON_HEADERS,
-      setupRequest(req, ctx) {
-        const sessionId = pool[next++ % pool.length];
-        ctx.sessionId = sessionId;
-        counters.spawns++;
-        const x = 170 + ((next * 37) % 684);
-        return { ...req, path: `/api/sessions/${sessionId}/spawn`, body: `{"x":${x},"y":218}` };
-      },
-      onResponse(status, body, ctx) {
-        if (status < 200 || status > 299) return;
-        try {
-          ctx.artifactId = (JSON.parse(body) as { artifact?: { id?: string } }).artifact?.id ?? PLACEHOLDER_ARTIFACT;
-        } catch {
-          ctx.artifactId = PLACEHOLDER_ARTIFACT;
-        }
-      },
-    },
-    statusRequest('ground', artifactOf),
-    statusRequest('carried', artifactOf),
-    {
-      method: 'POST',
-      headers: JSON_HEADERS,
-      setupRequest(req, ctx) {
-        const artifactId = artifactOf(ctx);
-        // No artifact (the spawn failed): returning null makes autocannon restart the cycle.
-        if (artifactId === null) return null;
-        return { ...req, path: `/api/sessions/${String(ctx.sessionId)}/deposit`, body: JSON.stringify({ artifactId }) };
-      },
-    },
-  ];
-}
-
-function statusRequest(status: 'ground' | 'carried', artifactOf: (ctx: Ctx) => string | null): LoadRequest {
-  return {
-    method: 'POST',
-    headers: JSON_HEADERS,
-    setupRequest(req, ctx) {
-      const artifactId = artifactOf(ctx);
-      if (artifactId === null) return null;
-      return {
-        ...req,
-        path: `/api/sessions/${String(ctx.sessionId)}/artifact-status`,
-        body: JSON.stringify({ artifactId, status }),
-      };
-    },
-  };
-}
-
-/** POST /api/sessions; `onId` receives each created session's id. */
-export function createRequests(body: string | null, onId?: (id: string) => void): LoadRequest[] {
-  return [
-    {
-      method: 'POST',
-      path: '/api/sessions',
-      headers: JSON_HEADERS,
-      ...(body === null ? {} : { body }),
-      setupRequest: (req) => req,
-      onResponse(status, text) {
-        if (status !== 201 || onId === undefined) return;
-        onId((JSON.parse(text) as { sessionId: string }).sessionId);
-      },
-    },
-  ];
-}
-
-/** Creates `count` sessions of BENCH_SESSION_SECONDS over HTTP (50 connections); returns their ids. */
+/** Creates `count` sessions of BENCH_SESSION_SECONDS (16 in flight); returns their ids. */
 export async function precreateSessions(url: string, count: number): Promise<string[]> {
-  const ids: string[] = [];
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const body = JSON.stringify({ requestedDurationSeconds: BENCH_SESSION_SECONDS });
-  const failed = await runAmount(url, createRequests(body, (id) => ids.push(id)), count, 50);
-  if (failed > 0 || ids.length !== count) throw new Error(`pre-creating sessions: ${failed} failed, ${ids.length}/${count} created`);
+  const ids: string[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      next++;
+      const a = await post(agent, url, '/api/sessions', body);
+      if (a.status !== 201) throw new Error(`pre-creating sessions: HTTP ${a.status} ${a.body.slice(0, 200)}`);
+      ids.push((JSON.parse(a.body) as { sessionId: string }).sessionId);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 16 }, lane));
+  } finally {
+    agent.destroy();
+  }
   return ids;
 }
 
 /** Ids for a target that has no sessions (the hello-world baseline accepts any path). */
 export function placeholderPool(count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `session_placeholder_${i}`);
+  return Array.from({ length: count }, (_, i) => `session_placeholder_${String(i).padStart(22, '0')}`);
+}
+
+/** Writes the pool for mix.lua (one id per line). */
+export function writePool(file: string, ids: string[]): string {
+  writeFileSync(file, `${ids.join('\n')}\n`);
+  return file;
 }

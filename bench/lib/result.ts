@@ -20,6 +20,8 @@ export interface Table {
 }
 
 export interface Target {
+  /** Names a row of the Targets table of RESULTS.md (report.ts, TARGETS); absent = a bench-local check. */
+  id?: string;
   what: string;
   target: string;
   measured: string;

@@ -1,28 +1,30 @@
 /**
  * Builds a database file holding N active sessions, the way the server itself would have
  * written them: through the persistence worker's own handler (`handle()` of workers/persist.ts
- * of the frozen build under test, called on this thread: open → apply encoded batches of
- * SessionRecords → close). Sessions look
+ * of the frozen build under test, called on this thread: open → apply encoded batches of typed
+ * rows → close). Sessions look
  * like games in progress: 0–20 artifacts in mixed states, started within the last minute with the
  * longest duration (600 s) so no stale sweep ends them at start-up, and (`withLevels`) the level
  * row the server writes once per session (never read at reload; it makes the file realistic).
  */
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { ArtifactRecord, ArtifactStatus, Batch, LevelRecord, Reply, SessionEntry, StatsRecord } from '../../src/model/protocol.js';
+import type { ArtifactRecord, ArtifactStatus, LevelRecord, Reply, SessionRecord, StatsDelta, WireBatch } from '../../src/model/protocol.js';
 import { frozenImport } from './build.js';
 
 /** The worker handler, batch encoder and level generator of the frozen build under test. */
 interface Frozen {
   handle: typeof import('../../workers/persist.js').handle;
   encodeBatch: typeof import('../../src/model/protocol.js').encodeBatch;
+  rows: typeof import('../../src/model/rows.js');
   generateLevel: (seed: string) => LevelRecord;
 }
 async function frozen(): Promise<Frozen> {
   const persist = await frozenImport<typeof import('../../workers/persist.js')>('dist/workers/persist.js');
   const protocol = await frozenImport<typeof import('../../src/model/protocol.js')>('dist/src/model/protocol.js');
+  const rows = await frozenImport<typeof import('../../src/model/rows.js')>('dist/src/model/rows.js');
   const level = await frozenImport<typeof import('../../src/game/level.js')>('dist/src/game/level.js');
-  return { handle: persist.handle, encodeBatch: protocol.encodeBatch, generateLevel: level.generateLevel };
+  return { handle: persist.handle, encodeBatch: protocol.encodeBatch, rows, generateLevel: level.generateLevel };
 }
 
 /**
@@ -58,7 +60,7 @@ function artifacts(count: number, nowMs: number): ArtifactRecord[] {
   return out;
 }
 
-function sessionEntry(nowMs: number, generateLevel: Frozen['generateLevel'] | null): SessionEntry {
+function sessionEntry(nowMs: number, generateLevel: Frozen['generateLevel'] | null): { session: SessionRecord; level?: LevelRecord } {
   const seed = randomText(25).toLowerCase();
   const list = artifacts(Math.floor(Math.random() * 21), nowMs);
   const deposited = list.filter((a) => a.status === 'deposited').length;
@@ -72,6 +74,7 @@ function sessionEntry(nowMs: number, generateLevel: Frozen['generateLevel'] | nu
       status: 'active',
       score: list.filter((a) => a.status === 'ground').length,
       remainingArtifactCount: list.length - deposited,
+      groundCount: list.filter((a) => a.status === 'ground').length,
       artifacts: list,
       endedAtMs: null,
       endReason: null,
@@ -90,28 +93,32 @@ export interface SeedInfo {
 
 /** Creates `dbPath` (must not exist) with `sessions` active sessions. */
 export async function buildDatabase(dbPath: string, sessions: number, opts: { withLevels: boolean }): Promise<SeedInfo> {
-  const { handle, encodeBatch, generateLevel } = await frozen();
+  const { handle, encodeBatch, rows, generateLevel } = await frozen();
   const started = performance.now();
   const nowMs = Date.now();
-  must(handle({ kind: 'open', dbPath, synchronous: 'NORMAL', todayStartMs: 0, todayEndMs: 0 }), `open ${dbPath}`);
+  must(await handle({ kind: 'open', storage: { driver: 'sqlite', dbPath, synchronous: 'NORMAL' }, todayStartMs: 0, todayEndMs: 0 }), `open ${dbPath}`);
   let seq = 0;
   try {
     for (let done = 0; done < sessions || seq === 0; ) {
       const n = Math.min(SESSIONS_PER_BATCH, sessions - done);
-      const entries: SessionEntry[] = [];
-      for (let i = 0; i < n; i++) entries.push(sessionEntry(nowMs, opts.withLevels ? generateLevel : null));
+      const batch: WireBatch = { seq: ++seq, upserts: { sessions: [], artifacts: [], levels: [] }, deletes: {}, stats: null };
+      for (let i = 0; i < n; i++) {
+        const { session, level } = sessionEntry(nowMs, opts.withLevels ? generateLevel : null);
+        batch.upserts.sessions!.push(rows.sessionRow(session));
+        session.artifacts.forEach((a, idx) => batch.upserts.artifacts!.push(rows.artifactRow(session.id, idx, a, nowMs)));
+        if (level) batch.upserts.levels!.push([session.id, level]);
+      }
       done += n;
-      const stats: StatsRecord | null = done >= sessions ? statsFor(sessions, nowMs) : null;
-      const batch: Batch = { seq: ++seq, sessions: entries, stats, highScores: [], notices: [], settings: [] };
-      must(handle({ kind: 'apply', seq, bytes: encodeBatch(batch) }), `apply seq ${seq}`);
+      if (done >= sessions) batch.stats = statsFor(sessions, nowMs);
+      must(await handle({ kind: 'apply', seq, bytes: encodeBatch(batch) }), `apply seq ${seq}`);
     }
   } finally {
-    must(handle({ kind: 'close' }), 'close');
+    must(await handle({ kind: 'close' }), 'close');
   }
   return { sessions, buildMs: performance.now() - started, bytes: statSync(dbPath).size };
 }
 
-function statsFor(sessions: number, nowMs: number): StatsRecord {
+function statsFor(sessions: number, nowMs: number): StatsDelta {
   return {
     startedCount: sessions,
     endedCount: 0,

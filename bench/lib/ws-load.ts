@@ -26,6 +26,8 @@ export interface WsFigures {
   /** CPU used during the window, in % of one core: the client threads, and the target process. */
   clientCpuPct: number;
   serverCpuPct: number;
+  /** Target CPU time (all threads, /proc/<pid>/stat) per answered op over the window, µs. */
+  serverUsPerOp: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,8 +66,9 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsFigures> {
     for (const r of all) hist.add(r.histogram);
     const elapsedS = Math.max(...all.map((r) => r.elapsedMs)) / 1000;
     const answers = all.reduce((s, r) => s + r.answers, 0);
+    const opsPerS = answers / elapsedS;
     return {
-      opsPerS: answers / elapsedS,
+      opsPerS,
       p50Ms: hist.percentile(50),
       p99Ms: hist.percentile(99),
       answers,
@@ -74,6 +77,8 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsFigures> {
       artifactsPerSession: all.reduce((s, r) => s + r.spawns, 0) / all.reduce((s, r) => s + r.pool, 0),
       clientCpuPct: (after.client.user + after.client.system - before.client.user - before.client.system) / 10 / windowMs,
       serverCpuPct: ((after.target - before.target) / windowMs) * 100,
+      // CPU sampled over the main thread's window, ops over the threads' (the same length, started together).
+      serverUsPerOp: ((after.target - before.target) * 1000) / (opsPerS * (windowMs / 1000)),
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -96,15 +96,6 @@ export function isOp(name: unknown): name is Op {
   return typeof name === 'string' && Object.hasOwn(COMMANDS, name);
 }
 
-/**
- * Phase 1 of a command: the session lookup, done before the body is read. Returns the session
- * (or a placeholder for commands without one), or the 404 answer.
- */
-export function findSession(ctx: CommandContext, op: Op, sessionId: string | undefined): SessionRecord | Answer | null {
-  if (!COMMANDS[op].session) return null;
-  return lookupSession(ctx.state, sessionId ?? '');
-}
-
 /** Phase 2: validate the body and run the rule. `body` may be any decoded JSON/msgpack value. */
 export function runCommand(ctx: CommandContext, op: Op, session: SessionRecord | null, body: unknown): Answer {
   return COMMANDS[op].run(ctx, asFields(body), session as SessionRecord);

@@ -17,6 +17,11 @@ export class RateLimiter {
   /** `perMinute` 0 turns the limiter off (for benches). */
   constructor(private readonly perMinute: number) {}
 
+  /** Off: callers skip the per-request work of finding the client's address. */
+  get enabled(): boolean {
+    return this.perMinute > 0;
+  }
+
   take(key: string, nowMs: number): RateDecision {
     if (this.perMinute === 0) return ALLOWED;
     let w = this.windows.get(key);

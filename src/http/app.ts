@@ -5,7 +5,7 @@
  * Answers written after an await are corked. No game rule and no SQL lives here.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { admit, complete, type Dispatcher, isSession } from '../api/dispatch.js';
+import { admit, complete, type Dispatcher, readRetryKey } from '../api/dispatch.js';
 import type { Op } from '../api/commands.js';
 import type { Answer } from '../state/answer.js';
 import { readJsonBody } from './body.js';
@@ -50,20 +50,25 @@ export function registerRoutes(app: TemplatedApp, deps: HttpDeps): void {
   /** A command route: GETs run at once, POSTs read their body first. */
   const command = (op: Op, method: 'get' | 'post', withSession: boolean) => (res: HttpResponse, req: HttpRequest) => {
     const sessionId = withSession ? req.getParameter(0) : undefined;
-    const key = method === 'post' ? clientKey(res, req, deps.trustProxy) : '';
+    // Read synchronously (uWS invalidates req after this call). The client's address is read only
+    // when something uses it: the rate limiter, or an idempotency key (scoped per client).
+    const retryHeader = method === 'post' ? req.getHeader('idempotency-key') : '';
+    const key = method === 'post' && (d.limiter.enabled || retryHeader !== '') ? clientKey(res, req, deps.trustProxy) : '';
     const pending = watch(res);
     const reply = (answer: Answer) => {
       if (!pending.aborted) res.cork(() => writeAnswer(res, answer));
     };
     try {
-      const admitted = admit(d, op, key, sessionId);
-      if (admitted !== null && !isSession(admitted)) return reply(admitted);
+      const refused = admit(d, op, key, sessionId);
+      if (refused !== null) return reply(refused);
       if (method === 'get') return complete(d, op, sessionId, null, reply);
+      const retry = readRetryKey(retryHeader, key);
+      if (retry !== undefined && 'status' in retry) return reply(retry);
       readJsonBody(res, (body) => {
         if (body.kind === 'tooLarge') return reply({ status: 413, body: { error: 'Payload too large' }, seq: null });
         if (body.kind === 'invalidJson') return reply({ status: 400, body: { error: 'Invalid JSON' }, seq: null });
         try {
-          complete(d, op, sessionId, body.value, reply);
+          complete(d, op, sessionId, body.value, reply, retry);
         } catch (error) {
           internalError(res, pending, error, op);
         }

@@ -1,29 +1,22 @@
 /**
- * The thread protocol between the write-behind queue (main thread, src/persist/) and the
- * persistence worker (workers/persist.ts). This file, with the record shapes of records.ts that
- * it re-exports, is the ONLY thing both sides share: a closed union of task kinds, their replies,
- * the msgpackr options and the batch encoding. It holds no logic that touches SQLite or sockets.
+ * The thread protocol between the main thread (src/persist/) and the persistence worker
+ * (workers/persist.ts). This file, with the records (records.ts) and typed rows (rows.ts) it
+ * re-exports, is the ONLY thing both sides share: a closed union of task kinds, their replies,
+ * the msgpackr options and the batch encoding. It holds no logic that touches a database or a
+ * socket.
  *
  * Rules that must never be broken:
  * - Bytes crossing the thread are exact-size ArrayBuffers moved (transferred), never a view
  *   into msgpackr's reused buffer (see `ownBytes`).
  * - Errors cross the thread as data (`TaskError`), never as thrown exceptions.
- * - Records written to disk are plain msgpack (no shared structures, no records extension),
- *   so they decode with any msgpack decoder after any upgrade.
+ * - Plain msgpack only (no shared structures, no records extension): a batch decodes the same
+ *   in any thread, whatever was encoded before it.
  */
 import { Packr } from 'msgpackr';
-import type {
-  Batch,
-  HighScoreRecord,
-  NoticeRecord,
-  SessionEntry,
-  SessionRow,
-  SettingRecord,
-  StatsRecord,
-  WireBatch,
-} from './records.js';
+import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, WireBatch } from './rows.js';
 
 export type * from './records.js';
+export type * from './rows.js';
 
 /** Plain msgpack: maps stay maps, no record extension, no shared structures. */
 export const packr = new Packr({ useRecords: false, mapsAsObjects: true });
@@ -43,30 +36,9 @@ export function decode<T>(bytes: ArrayBuffer | Uint8Array): T {
   return packr.unpack(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)) as T;
 }
 
-
-// ---------------------------------------------------------------------------------------------
-// Batch encoding: each session's record is encoded once, here, on the main thread.
-// ---------------------------------------------------------------------------------------------
-
-function sessionRow(entry: SessionEntry): SessionRow {
-  const s = entry.session;
-  const row: SessionRow = {
-    id: s.id,
-    status: s.status,
-    startedAtMs: s.startedAtMs,
-    endedAtMs: s.endedAtMs,
-    result: s.result,
-    durationSeconds: s.durationSeconds,
-    data: new Uint8Array(packr.pack(s)), // a copy: pack() returns a view into a reused buffer
-  };
-  if (entry.level) row.level = new Uint8Array(packr.pack(entry.level));
-  return row;
-}
-
-/** The bytes of a batch: each session encoded on its own (see SessionRow), then the whole. */
-export function encodeBatch(batch: Batch): ArrayBuffer {
-  const wire: WireBatch = { ...batch, sessions: batch.sessions.map(sessionRow) };
-  return encode(wire);
+/** The bytes of a batch: typed rows (rows.ts), packed once, exact size, to be moved. */
+export function encodeBatch(batch: WireBatch): ArrayBuffer {
+  return encode(batch);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -75,20 +47,23 @@ export function encodeBatch(batch: Batch): ArrayBuffer {
 
 export type Synchronous = 'NORMAL' | 'FULL';
 
+/** Which database the worker opens, and how. */
+export type StorageOptions =
+  | { driver: 'sqlite'; dbPath: string; synchronous: Synchronous }
+  | { driver: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number };
+
 /**
  * Piscina `workerData` of the persistence worker. A thread that piscina starts to replace a
- * crashed one has received no `open` task: it reopens this file by itself at its first task
- * (never creating or quarantining it).
+ * crashed one has received no `open` task: it reopens this database by itself at its first task
+ * (never creating, migrating or quarantining anything).
  */
 export interface PersistWorkerData {
-  dbPath: string;
-  synchronous: Synchronous;
+  storage: StorageOptions;
 }
 
 export interface OpenTask {
   kind: 'open';
-  dbPath: string;
-  synchronous: Synchronous;
+  storage: StorageOptions;
   /** Start of today and tomorrow (local time of the server), for `sessionsToday`. */
   todayStartMs: number;
   todayEndMs: number;
@@ -103,32 +78,16 @@ export interface ApplyTask {
 
 export interface ReloadSessionsTask {
   kind: 'reloadSessions';
-  /**
-   * Keyset pagination over active sessions by id, read from a covering index only (the records
-   * stay on disk: see ColdSessionRow); null for the first page.
-   */
+  /** Keyset pagination over active sessions by id; null for the first page. */
   after: string | null;
   limit: number;
 }
 
-/**
- * Checks that the stored records of active sessions decode, page by page in storage order, after
- * the port opened (reload itself does not read them). Undecodable rows are reported, not changed.
- */
-export interface CheckSessionsTask {
-  kind: 'checkSessions';
-  /** Opaque cursor (a rowid) from the previous reply; null for the first page. */
-  after: number | null;
-  limit: number;
-}
-
-export interface ReloadRestTask {
+export interface ReloadRestTask extends RestQuery {
   kind: 'reloadRest';
-  /** How many newest high scores to return. */
-  highScoreLimit: number;
 }
 
-/** Reads the stored records of active sessions on their first use after a restart. */
+/** Reads active sessions (header and artifacts) on their first use after a restart. */
 export interface LoadSessionsTask {
   kind: 'loadSessions';
   ids: string[];
@@ -148,8 +107,11 @@ export interface CheckpointTask {
 export interface RetentionTask {
   kind: 'retention';
   nowMs: number;
+  /** 0 keeps forever. */
   sessionRetentionDays: number;
   highScoreRetentionDays: number;
+  /** Idempotency keys older than this are deleted. */
+  idempotencyWindowMs: number;
 }
 
 export interface BackupTask {
@@ -165,7 +127,6 @@ export type Task =
   | OpenTask
   | ApplyTask
   | ReloadSessionsTask
-  | CheckSessionsTask
   | LoadSessionsTask
   | ReloadRestTask
   | CountStartedTask
@@ -177,7 +138,7 @@ export type Task =
 /** Stable error codes; the README lists them. */
 export type ErrorCode =
   | 'NOT_OPEN' // a task other than open reached a worker with no database
-  | 'SCHEMA_TOO_NEW' // the file was written by a newer version: refuse, touch nothing
+  | 'SCHEMA_TOO_NEW' // the database was written by a newer version: refuse, touch nothing
   | 'LOCKED' // another process owns the database file
   | 'BAD_BATCH' // the batch bytes do not decode (a bug: never retried)
   | 'DISK_FULL' // SQLITE_FULL / ENOSPC
@@ -200,9 +161,14 @@ export interface TaskError {
 export interface OpenReply {
   ok: true;
   kind: 'open';
-  /** Where a corrupt file was moved, or null. */
+  /** 'sqlite' | 'postgres' and where (a path, or a URL without its password), for the logs. */
+  driver: string;
+  location: string;
+  /** Where a corrupt file was moved (SQLite), or null. */
   quarantinedTo: string | null;
   quarantineReason: string | null;
+  /** A full integrity check ran (SQLite runs quick_check only after an unclean shutdown). */
+  integrityChecked: boolean;
   created: boolean;
   schemaVersion: number;
   migratedFrom: number;
@@ -210,13 +176,10 @@ export interface OpenReply {
   sessionsToday: number;
 }
 
-export interface ApplyReply {
+export interface ApplyReply extends ApplyResult {
   ok: true;
   kind: 'apply';
   seq: number;
-  /** false when this seq (or a later one) was already applied: replay is a no-op. */
-  applied: boolean;
-  rows: number;
   commitMs: number;
 }
 
@@ -230,36 +193,14 @@ export interface ReloadSessionsReply {
   nextAfter: string | null;
 }
 
-export interface CheckSessionsReply {
-  ok: true;
-  kind: 'checkSessions';
-  checked: number;
-  /** Active sessions whose stored record does not decode. */
-  skippedIds: string[];
-  nextAfter: number | null;
-}
-
-export interface ReloadRestReply {
+export interface ReloadRestReply extends StoredRest {
   ok: true;
   kind: 'reloadRest';
-  stats: StatsRecord | null;
-  /** Newest first. */
-  highScores: HighScoreRecord[];
-  maxHighScoreId: number;
-  notices: NoticeRecord[];
-  settings: SettingRecord[];
-  skipped: number;
 }
 
-export interface LoadSessionsReply {
+export interface LoadSessionsReply extends LoadedSessions {
   ok: true;
   kind: 'loadSessions';
-  /** [id, stored SessionRecord bytes (plain msgpack)] for each id found active and valid. */
-  records: Array<[string, Uint8Array]>;
-  /** Ids whose stored record does not decode (skipped, for the log). */
-  skippedIds: string[];
-  /** Ids with no active row. */
-  missingIds: string[];
 }
 
 export interface CountStartedReply {
@@ -268,19 +209,14 @@ export interface CountStartedReply {
   count: number;
 }
 
-export interface CheckpointReply {
+export interface CheckpointReply extends CheckpointResult {
   ok: true;
   kind: 'checkpoint';
-  busy: number;
-  logFrames: number;
-  checkpointedFrames: number;
 }
 
-export interface RetentionReply {
+export interface RetentionReply extends RetentionResult {
   ok: true;
   kind: 'retention';
-  deletedSessions: number;
-  deletedHighScores: number;
 }
 
 export interface BackupReply {
@@ -299,7 +235,6 @@ export type Reply =
   | OpenReply
   | ApplyReply
   | ReloadSessionsReply
-  | CheckSessionsReply
   | LoadSessionsReply
   | ReloadRestReply
   | CountStartedReply
@@ -314,7 +249,6 @@ export interface ReplyOf {
   open: OpenReply;
   apply: ApplyReply;
   reloadSessions: ReloadSessionsReply;
-  checkSessions: CheckSessionsReply;
   loadSessions: LoadSessionsReply;
   reloadRest: ReloadRestReply;
   countStarted: CountStartedReply;

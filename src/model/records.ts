@@ -1,12 +1,8 @@
 /**
- * The persisted record shapes and the batch that carries them across the thread: the data half of
- * the thread protocol (protocol.ts re-exports everything here, so both sides import one module).
- * Times are epoch milliseconds. Records are stored as plain msgpack BLOBs (see protocol.ts).
+ * The domain records: what the hot state holds and the API serves. Both threads import them
+ * (protocol.ts re-exports everything here). What is stored is not these objects but their typed
+ * rows (rows.ts): one row per thing a change touched. Times are epoch milliseconds.
  */
-
-// ---------------------------------------------------------------------------------------------
-// Persisted records (what is stored in the msgpack BLOB columns). Times are epoch milliseconds.
-// ---------------------------------------------------------------------------------------------
 
 export type ArtifactStatus = 'ground' | 'inAir' | 'flying' | 'deposited' | 'carried';
 
@@ -18,7 +14,7 @@ export interface ArtifactRecord {
   createdAtMs: number;
 }
 
-/** The mutable part of a session, rewritten on each change. */
+/** A session as the hot state holds it; stored as a header row plus one row per artifact. */
 export interface SessionRecord {
   id: string;
   seed: string;
@@ -28,6 +24,11 @@ export interface SessionRecord {
   status: 'active' | 'ended';
   score: number;
   remainingArtifactCount: number;
+  /**
+   * Artifacts whose status is 'ground' (the score rule reads it). Derived, never stored: kept by
+   * the state on every status change and recounted when a session is loaded.
+   */
+  groundCount: number;
   artifacts: ArtifactRecord[];
   endedAtMs: number | null;
   endReason: 'ended' | 'stale' | null;
@@ -52,7 +53,7 @@ export interface TrashCan {
   bounds: Bounds;
 }
 
-/** The immutable part of a session, written once with the first row of the session. */
+/** The immutable part of a session, written once when it is created. */
 export interface LevelRecord {
   terrain: TerrainSegment[];
   trashCan: TrashCan;
@@ -90,46 +91,6 @@ export interface SettingRecord {
   key: string;
   value: number;
   updatedAtMs: number;
-}
-
-/** One session entry of a batch; `level` is present only while the session row is new. */
-export interface SessionEntry {
-  session: SessionRecord;
-  level?: LevelRecord;
-}
-
-/**
- * One batch: the latest state of every entity that changed since the previous batch (as the
- * queue gathers it). `encodeBatch` turns it into the bytes moved to the worker as
- * `ApplyTask.bytes` (a `WireBatch`).
- */
-export interface Batch {
-  seq: number;
-  sessions: SessionEntry[];
-  stats: StatsRecord | null;
-  highScores: HighScoreRecord[];
-  notices: NoticeRecord[];
-  settings: SettingRecord[];
-}
-
-/**
- * A session as it crosses the thread: its query columns, and its record already encoded as the
- * BLOB to store (`data`, and `level` while the row is new). The worker binds these bytes as they
- * are, so it never decodes or re-encodes a session (the main thread encodes each once).
- */
-export interface SessionRow {
-  id: string;
-  status: 'active' | 'ended';
-  startedAtMs: number;
-  endedAtMs: number | null;
-  result: 'won' | 'lost' | null;
-  durationSeconds: number;
-  data: Uint8Array;
-  level?: Uint8Array;
-}
-
-export interface WireBatch extends Omit<Batch, 'sessions'> {
-  sessions: SessionRow[];
 }
 
 /**

@@ -18,6 +18,7 @@ import type {
   NoticeRecord,
   SessionRecord,
   SettingRecord,
+  StatsRecord,
 } from './records.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -71,6 +72,20 @@ export type NoticeRow = [id: string, title: string, message: string, validFrom: 
 export type SettingRow = [key: string, value: number, updatedAtMs: number];
 
 /**
+ * idempotency_keys: the answer of a write that carried an idempotency key, per client. Key:
+ * (client, key). `body` is the answer's JSON text; `seq` the batch that holds the write.
+ */
+export type IdempotencyRow = [
+  client: string,
+  key: string,
+  fingerprint: string,
+  status: number,
+  body: string,
+  seq: number,
+  createdAtMs: number,
+];
+
+/**
  * The stats counters travel as deltas (added to the stored columns) and the two times as
  * high-water marks (the stored value becomes the larger one): several writers — batches retried
  * after a crash, or several servers on one PostgreSQL — never overwrite each other's counts.
@@ -94,6 +109,7 @@ export interface UpsertRows {
   highScores: HighScoreRow;
   notices: NoticeRow;
   settings: SettingRow;
+  idempotencyKeys: IdempotencyRow;
 }
 
 /** Every table a batch can delete from, and the key a delete names. */
@@ -171,9 +187,11 @@ export function settingOfRow(r: SettingRow): SettingRecord {
 export function sessionOfRows(h: SessionRow, artifacts: readonly ArtifactRow[]): SessionRecord {
   const list: ArtifactRecord[] = new Array(artifacts.length);
   const sorted = artifacts.length > 1 ? [...artifacts].sort((a, b) => a[1] - b[1]) : artifacts;
+  let groundCount = 0;
   for (let i = 0; i < sorted.length; i++) {
     const a = sorted[i];
     list[i] = { id: a[2], position: { x: a[3], y: a[4] }, status: a[5], createdAtMs: a[6] };
+    if (a[5] === 'ground') groundCount += 1;
   }
   return {
     id: h[0],
@@ -184,6 +202,7 @@ export function sessionOfRows(h: SessionRow, artifacts: readonly ArtifactRow[]):
     playerSpeedPercent: h[5],
     score: h[6],
     remainingArtifactCount: h[7],
+    groundCount,
     artifacts: list,
     endedAtMs: h[9],
     endReason: h[10],
@@ -202,4 +221,56 @@ export function emptyStatsDelta(): StatsDelta {
     latestCompletedAtMs: null,
     latestActivityAtMs: null,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a storage driver's reads and writes return (workers/driver.ts), as they cross the thread.
+// ---------------------------------------------------------------------------------------------
+
+export interface ApplyResult {
+  /** false when this seq (or a later one) was already applied: replay is a no-op. */
+  applied: boolean;
+  /** Rows written (upserted, deleted or counted). */
+  rows: number;
+}
+
+/** An active session as stored: its header and its artifact rows (for its first use after a restart). */
+export type StoredSession = [header: SessionRow, artifacts: ArtifactRow[]];
+
+export interface LoadedSessions {
+  sessions: StoredSession[];
+  /** Ids with no active session row. */
+  missingIds: string[];
+}
+
+/** What start-up asks of the small tables. */
+export interface RestQuery {
+  /** How many newest high scores to return. */
+  highScoreLimit: number;
+  /** Idempotency keys created at or after this instant, at most `idempotencyLimit` (the newest). */
+  idempotencySinceMs: number;
+  idempotencyLimit: number;
+}
+
+/** Everything but the sessions, read once at start-up. */
+export interface StoredRest {
+  stats: StatsRecord;
+  /** Newest first (created_at DESC, id DESC), at most the limit asked for. */
+  highScores: HighScoreRecord[];
+  maxHighScoreId: number;
+  notices: NoticeRecord[];
+  settings: SettingRecord[];
+  /** Idempotency keys created at or after the `since` asked for, oldest first, at most the limit. */
+  idempotencyKeys: IdempotencyRow[];
+}
+
+export interface RetentionResult {
+  deletedSessions: number;
+  deletedHighScores: number;
+}
+
+export interface CheckpointResult {
+  busy: number;
+  logFrames: number;
+  checkpointedFrames: number;
 }

@@ -1,18 +1,13 @@
 /**
- * The worker client: the only place that knows piscina. One dedicated thread owns the SQLite
- * file; tasks are sent one at a time per kind of work (the queue never has two batches in
- * flight). A task that throws on the thread (a crashed worker) becomes a retryable TaskError:
- * piscina replaces the thread, and the new thread reopens the file from `workerData`.
+ * The worker client: the only place that knows piscina. One dedicated thread owns the database
+ * (the SQLite file, or the PostgreSQL connections); the queue never has two batches in flight.
+ * A task that throws on the thread (a crashed worker) becomes a retryable TaskError: piscina
+ * replaces the thread, and the new thread reopens the database from `workerData`.
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ApplyReply, ReplyOf, Synchronous, Task, TaskError } from '../model/protocol.js';
+import type { ApplyReply, PersistWorkerData, ReplyOf, StorageOptions, Task, TaskError } from '../model/protocol.js';
 import type { BatchStore } from './queue.js';
-
-export interface WorkerClientOptions {
-  dbPath: string;
-  synchronous: Synchronous;
-}
 
 /** dist/src/persist/client.js → dist/workers/persist.js (the built worker). */
 const WORKER_FILE = fileURLToPath(new URL('../../workers/persist.js', import.meta.url));
@@ -23,15 +18,16 @@ type TaskOf<K extends Kind> = Extract<Task, { kind: K }>;
 export class WorkerClient implements BatchStore {
   private readonly pool: Piscina;
 
-  constructor(opts: WorkerClientOptions, workerFile: string = WORKER_FILE) {
+  constructor(storage: StorageOptions, workerFile: string = WORKER_FILE) {
+    const workerData: PersistWorkerData = { storage };
     this.pool = new Piscina({
       filename: workerFile,
       minThreads: 1,
       maxThreads: 1,
       concurrentTasksPerWorker: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
-      // A replacement thread (after a crash) reopens the same file lazily from this.
-      workerData: { dbPath: opts.dbPath, synchronous: opts.synchronous },
+      // A replacement thread (after a crash) reopens the same database lazily from this.
+      workerData,
     });
   }
 

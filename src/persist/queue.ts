@@ -1,37 +1,31 @@
 /**
- * The write-behind queue: coalesces dirty entities per key and hands them, one batch at a time,
- * to the persistence worker.
+ * The write-behind queue: gathers the rows of every change, coalesced per (table, key), and hands
+ * them, one batch at a time, to the persistence worker.
  *
- *   mark*(record) ──► pending (Map per kind, latest reference wins) ──cut──► in flight (bytes, seq)
- *        │ returns pendingSeq                                                  │ worker acks seq
- *        ▼                                                                     ▼
- *   durable waiters of pendingSeq ─────────────── moved with the batch ──► released, durableSeq = seq
+ *   upsert/delete/count ──► open batch (pending.ts) ──seal──► sealed batches ──send──► in flight
+ *        │ returns its seq        (≤ FLUSH_MAX_BATCH entities each)                   │ worker acks
+ *        ▼                                                                            ▼
+ *   durable waiters (by seq) ◄──────────── released when durableSeq reaches their seq ┘
  *
- * What must never happen (DESIGN.md invariants 1–3):
+ * What must never happen (DESIGN.md invariants 1–3, 7):
  * - two batches in flight, or a batch applied out of seq order;
  * - a batch dropped: a failed batch stays in flight, owned by the queue, and is retried with
- *   capped backoff until the worker acknowledges it;
+ *   capped backoff until the worker acknowledges it (its rows are immutable, so every attempt
+ *   sends the same batch);
  * - unbounded growth: past `maxPending` uncommitted entities `accepting()` is false and the
- *   transports refuse writes (503) before changing anything.
+ *   transports refuse writes (503) before changing anything;
+ * - a long stall: a batch is sealed as soon as it holds `flushMaxBatch` entities (even while
+ *   another is in flight), so sealing and encoding one batch is bounded work;
+ * - half a change in a batch: sealing waits for the running command to finish (a microtask).
  *
- * Cut triggers: the flush interval (armed when the first change arrives), the batch size, and —
- * for held (durable) answers — the worker being idle (group commit: while one batch commits,
- * the next gathers every change that arrives meanwhile).
+ * Seal triggers: the flush interval (armed when the first change arrives), the batch size, and —
+ * for held (durable) answers — the worker being idle (group commit: while one batch commits, the
+ * next gathers every change that arrives meanwhile).
  */
-import type {
-  ApplyReply,
-  Batch,
-  HighScoreRecord,
-  LevelRecord,
-  NoticeRecord,
-  SessionRecord,
-  SettingRecord,
-  StatsRecord,
-  TaskError,
-} from '../model/protocol.js';
+import type { ApplyReply, TaskError, WireBatch } from '../model/protocol.js';
 import { encodeBatch } from '../model/protocol.js';
+import type { DeleteKeys, DeleteTable, StatsDelta, UpsertRows, UpsertTable } from '../model/rows.js';
 import { PendingChanges } from './pending.js';
-import type { DirtySink } from './sink.js';
 
 /** The worker seam: the real one is the piscina client; tests inject failures here. */
 export interface BatchStore {
@@ -64,35 +58,43 @@ export class DurableTimeout extends Error {
 }
 
 interface Waiter {
+  seq: number;
   atMs: number;
   cb: DurableCallback;
 }
 
-interface InFlight {
+interface Sealed {
   seq: number;
-  /** References to the live records; encoded at each send (the first send is at the cut). */
-  batch: Batch;
-  bytes: number;
+  batch: WireBatch;
   entities: number;
-  waiters: Waiter[];
-  attempts: number;
   firstDirtyAtMs: number;
+  attempts: number;
+  bytes: number;
 }
 
 const RETRY_BASE_MS = 50;
 
-export class WriteBehindQueue implements DirtySink {
-  private pending = new PendingChanges();
-  private pendingWaiters: Waiter[] = [];
-
-  private inFlight: InFlight | null = null;
-  private lastCutSeq: number;
+/**
+ * Implements the state's change port (src/state/changes.ts) structurally: persistence never
+ * imports the state, the composition root hands the queue to it.
+ */
+export class WriteBehindQueue {
+  private open: PendingChanges;
+  /** Cut, in seq order, waiting for the batch in flight to commit. */
+  private readonly sealed: Sealed[] = [];
+  private inFlight: Sealed | null = null;
+  /** Entities in the sealed batches and the one in flight. */
+  private cutEntities = 0;
+  /** Held answers in arrival order; their seqs never decrease along the list. */
+  private waiters: Waiter[] = [];
   private durableSeq_: number;
   private intervalTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private flushScheduled = false;
-  /** A flush trigger fired while a batch was in flight: cut as soon as it is acknowledged. */
+  /** A flush trigger fired while a batch was in flight: seal as soon as it is acknowledged. */
   private flushDue = false;
+  /** A full batch is sealed once the code that is running now has finished (see gathered). */
+  private sealQueued = false;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
   private lastCommitAtMs: number | null = null;
@@ -105,30 +107,28 @@ export class WriteBehindQueue implements DirtySink {
     private readonly events: QueueEvents = {},
     private readonly now: () => number = Date.now,
   ) {
-    this.lastCutSeq = opts.lastSeq;
+    this.open = new PendingChanges(opts.lastSeq + 1);
     this.durableSeq_ = opts.lastSeq;
   }
 
-  // --- DirtySink: called by src/state right after each change --------------------------------
+  // --- ChangeSink: called by src/state right after each change --------------------------------
 
-  session(record: SessionRecord, level?: LevelRecord): number {
-    return this.gathered(this.pending.addSession(record, level, this.now()));
+  upsert<T extends UpsertTable>(table: T, key: string | number, row: UpsertRows[T]): number {
+    const before = this.open.count;
+    this.open.upsert(table, key, row, this.now());
+    return this.gathered(before);
   }
 
-  stats(record: StatsRecord): number {
-    return this.gathered(this.pending.addStats(record, this.now()));
+  delete<T extends DeleteTable>(table: T, key: DeleteKeys[T]): number {
+    const before = this.open.count;
+    this.open.delete(table, key, this.now());
+    return this.gathered(before);
   }
 
-  highScore(record: HighScoreRecord): number {
-    return this.gathered(this.pending.addHighScore(record, this.now()));
-  }
-
-  notice(record: NoticeRecord): number {
-    return this.gathered(this.pending.addNotice(record, this.now()));
-  }
-
-  setting(record: SettingRecord): number {
-    return this.gathered(this.pending.addSetting(record, this.now()));
+  count(delta: Partial<StatsDelta>): number {
+    const before = this.open.count;
+    this.open.addCounts(delta, this.now());
+    return this.gathered(before);
   }
 
   // --- what transports ask ---------------------------------------------------------------------
@@ -138,9 +138,9 @@ export class WriteBehindQueue implements DirtySink {
     return !this.closed && this.depth < this.opts.maxPending;
   }
 
-  /** Entities not yet committed: pending plus in flight. */
+  /** Entities not yet committed: gathering, sealed and in flight. */
   get depth(): number {
-    return this.pending.count + (this.inFlight?.entities ?? 0);
+    return this.open.count + this.cutEntities;
   }
 
   get durableSeq(): number {
@@ -149,7 +149,7 @@ export class WriteBehindQueue implements DirtySink {
 
   /** The seq the next change will be durable at. */
   get pendingSeq(): number {
-    return this.lastCutSeq + 1;
+    return this.open.seq;
   }
 
   get degraded(): boolean {
@@ -158,7 +158,7 @@ export class WriteBehindQueue implements DirtySink {
 
   /** Age of the oldest uncommitted change in ms: the real loss window of ack=memory. */
   oldestUnflushedMs(): number {
-    const since = this.inFlight?.firstDirtyAtMs ?? this.pending.sinceMs;
+    const since = this.inFlight?.firstDirtyAtMs ?? this.sealed[0]?.firstDirtyAtMs ?? this.open.sinceMs;
     return since === null ? 0 : this.now() - since;
   }
 
@@ -175,15 +175,16 @@ export class WriteBehindQueue implements DirtySink {
       cb(null);
       return;
     }
-    const waiter = { atMs: this.now(), cb };
-    if (this.inFlight !== null && seq <= this.inFlight.seq) this.inFlight.waiters.push(waiter);
-    else this.pendingWaiters.push(waiter);
+    const waiter = { seq, atMs: this.now(), cb };
+    const last = this.waiters[this.waiters.length - 1];
+    if (last === undefined || last.seq <= seq) this.waiters.push(waiter);
+    else this.waiters.splice(this.waiters.findIndex((w) => w.seq > seq), 0, waiter); // never on the hot path
     this.scheduleFlush();
   }
 
   // --- lifecycle -----------------------------------------------------------------------------
 
-  /** Stops accepting, cuts what is pending and resolves once everything is committed. */
+  /** Stops accepting, seals what is gathered and resolves once everything is committed. */
   async drain(): Promise<void> {
     this.closed = true;
     if (this.idleAndEmpty()) return;
@@ -191,7 +192,7 @@ export class WriteBehindQueue implements DirtySink {
     await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** Stops the timers; pending changes stay in memory (used after drain, or on a hard stop). */
+  /** Stops the timers; uncommitted changes stay in memory (used after drain, or on a hard stop). */
   stop(): void {
     this.closed = true;
     if (this.intervalTimer) clearTimeout(this.intervalTimer);
@@ -202,24 +203,36 @@ export class WriteBehindQueue implements DirtySink {
   /** Fails held answers older than the wait bound; called by a periodic timer of the server. */
   expireWaiters(): void {
     const deadline = this.now() - this.opts.durableWaitMs;
-    const expire = (list: Waiter[]) => {
-      let n = 0;
-      while (n < list.length && list[n].atMs <= deadline) n += 1;
-      for (const w of list.splice(0, n)) w.cb(new DurableTimeout(this.pendingSeq));
-    };
-    if (this.inFlight) expire(this.inFlight.waiters);
-    expire(this.pendingWaiters);
+    let n = 0;
+    while (n < this.waiters.length && this.waiters[n].atMs <= deadline) n += 1;
+    if (n === 0) return;
+    for (const w of this.waiters.splice(0, n)) w.cb(new DurableTimeout(w.seq));
   }
 
   // --- internals -----------------------------------------------------------------------------
 
-  /** After a change was gathered: a new entity may trigger a flush. Returns the pending seq. */
-  private gathered(newEntity: boolean): number {
-    if (newEntity) {
-      if (this.pending.count >= this.opts.flushMaxBatch) this.scheduleFlush();
+  /** After a change was gathered: a new entity may trigger a seal. Returns the seq of the change. */
+  private gathered(countBefore: number): number {
+    const seq = this.open.seq;
+    if (this.open.count > countBefore) {
+      // A full batch is sealed in a microtask, after the command that is running has handed on
+      // all its rows: the rows of one change (a session's header and the counters it moved)
+      // always share one batch, so a crash can never keep half of a change.
+      if (this.open.count >= this.opts.flushMaxBatch) this.queueSeal();
       else this.armInterval();
     }
-    return this.pendingSeq;
+    return seq;
+  }
+
+  private queueSeal(): void {
+    if (this.sealQueued) return;
+    this.sealQueued = true;
+    queueMicrotask(() => {
+      this.sealQueued = false;
+      if (this.open.count < this.opts.flushMaxBatch) return;
+      this.seal();
+      this.sendNext();
+    });
   }
 
   private armInterval(): void {
@@ -230,7 +243,7 @@ export class WriteBehindQueue implements DirtySink {
     }, this.opts.flushIntervalMs);
   }
 
-  /** Cuts on the next turn of the event loop, so every change of this turn shares the batch. */
+  /** Seals on the next turn of the event loop, so every change of this turn shares the batch. */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -241,32 +254,48 @@ export class WriteBehindQueue implements DirtySink {
   }
 
   private flush(): void {
-    if (this.pending.count === 0) return;
     if (this.inFlight !== null) {
       this.flushDue = true;
       return;
     }
-    this.flushDue = false;
+    this.seal();
+    this.sendNext();
+  }
+
+  /** Cuts the open batch (if it holds anything) and starts the next one. */
+  private seal(): void {
+    const open = this.open;
+    if (open.count === 0) return;
     if (this.intervalTimer) {
       clearTimeout(this.intervalTimer);
       this.intervalTimer = null;
     }
-    const seq = this.lastCutSeq + 1;
-    const firstDirtyAtMs = this.pending.sinceMs ?? this.now();
-    const entities = this.pending.count;
-    this.inFlight = { seq, batch: this.pending.cut(seq), bytes: 0, entities, waiters: this.pendingWaiters, attempts: 0, firstDirtyAtMs };
-    this.lastCutSeq = seq;
-    this.pendingWaiters = [];
+    this.sealed.push({
+      seq: open.seq,
+      batch: open.toWire(),
+      entities: open.count,
+      firstDirtyAtMs: open.sinceMs ?? this.now(),
+      attempts: 0,
+      bytes: 0,
+    });
+    this.cutEntities += open.count;
+    this.open = new PendingChanges(open.seq + 1);
+  }
+
+  private sendNext(): void {
+    if (this.inFlight !== null) return;
+    const next = this.sealed.shift();
+    if (next === undefined) return;
+    this.flushDue = false;
+    this.inFlight = next;
     this.send();
   }
 
   private send(): void {
     const batch = this.inFlight!;
     batch.attempts += 1;
-    // Encoded once per send into an exact-size buffer that is moved to the worker (never a
-    // view into msgpackr's reused buffer). A retry re-encodes the same entries: they may carry
-    // newer state by then, which is still correct — state only moves forward, the same entities
-    // are pending again for seq + 1, and a replay of an applied seq is a no-op in the worker.
+    // Encoded per attempt into an exact-size buffer that is moved to the worker (never a view
+    // into msgpackr's reused buffer); the rows are immutable, so every attempt is the same batch.
     const bytes = encodeBatch(batch.batch);
     batch.bytes = bytes.byteLength;
     this.store.apply(batch.seq, bytes).then(
@@ -275,33 +304,31 @@ export class WriteBehindQueue implements DirtySink {
     );
   }
 
-  private committed(batch: InFlight, reply: ApplyReply): void {
+  private committed(batch: Sealed, reply: ApplyReply): void {
     this.inFlight = null;
+    this.cutEntities -= batch.entities;
     this.durableSeq_ = batch.seq;
     this.lastCommitAtMs = this.now();
-    // The oldest uncommitted change is now the oldest pending one (if any).
     if (this.degraded_) {
       this.degraded_ = false;
       this.events.recovered?.({ seq: batch.seq, attempts: batch.attempts });
     }
-    this.events.committed?.({
-      seq: batch.seq,
-      entities: batch.entities,
-      bytes: batch.bytes,
-      commitMs: reply.commitMs,
-    });
+    this.events.committed?.({ seq: batch.seq, entities: batch.entities, bytes: batch.bytes, commitMs: reply.commitMs });
     // Send the next batch before answering this one's waiters: the worker commits it while this
     // thread writes the answers (group commit keeps both threads busy).
-    if (this.pending.count > 0) {
-      const due = this.flushDue || this.pendingWaiters.length > 0 || this.closed || this.pending.count >= this.opts.flushMaxBatch;
-      if (due) this.flush();
+    if (this.sealed.length > 0) this.sendNext();
+    else if (this.open.count > 0) {
+      const waited = this.waiters.length > 0 && this.waiters[this.waiters.length - 1].seq >= this.open.seq;
+      if (this.flushDue || waited || this.closed) this.flush();
       else this.armInterval();
     }
-    for (const w of batch.waiters) w.cb(null);
+    let n = 0;
+    while (n < this.waiters.length && this.waiters[n].seq <= batch.seq) n += 1;
+    if (n > 0) for (const w of this.waiters.splice(0, n)) w.cb(null);
     if (this.idleAndEmpty()) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
-  private failed(batch: InFlight, error: TaskError | Error): void {
+  private failed(batch: Sealed, error: TaskError | Error): void {
     this.degraded_ = true;
     this.retriesTotal += 1;
     const retryInMs = Math.min(this.opts.retryMaxBackoffMs, RETRY_BASE_MS * 2 ** Math.min(batch.attempts - 1, 16));
@@ -313,6 +340,6 @@ export class WriteBehindQueue implements DirtySink {
   }
 
   private idleAndEmpty(): boolean {
-    return this.inFlight === null && this.pending.count === 0;
+    return this.inFlight === null && this.sealed.length === 0 && this.open.count === 0;
   }
 }

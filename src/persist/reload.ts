@@ -1,13 +1,12 @@
 /**
- * Start-up reload: reads every active session page by page from the worker, and the small
- * tables in one go, before the port opens. While the main thread takes page N the worker is
- * already reading page N + 1; sessions stay cold until first used (cold.ts), and their stored
- * records are checked in the background once the port is open (check.ts).
+ * Start-up reload: reads the schedule (id, start, duration) of every active session page by page
+ * from the worker, and the small tables in one go, before the port opens. While the main thread
+ * takes page N the worker is already reading page N + 1; a session's rows are read on its first
+ * use (loader.ts), so start-up costs one small tuple per active session.
  */
 import type { Logger } from 'pino';
-import type { ColdSessionRow, ReloadRestReply, TaskError } from '../model/protocol.js';
+import { type ColdSessionRow, decode, type ReloadRestReply, type RestQuery, type TaskError } from '../model/protocol.js';
 import type { WorkerClient } from './client.js';
-import { rowsOfPage } from './cold.js';
 
 export const RELOAD_PAGE_SIZE = 5000;
 
@@ -24,8 +23,9 @@ export interface ReloadResult {
 }
 
 export interface ReloadOptions {
-  highScoreLimit: number;
-  /** Rows of active sessions, cold (see cold.ts). */
+  /** What to read of the small tables. */
+  rest: RestQuery;
+  /** The schedule of active sessions, one page at a time. */
   onSessions(rows: ColdSessionRow[]): void;
   log: Logger;
   pageSize?: number;
@@ -43,19 +43,18 @@ export async function reloadState(client: WorkerClient, opts: ReloadOptions): Pr
     if (!reply.ok) throw new ReloadError(reply);
     // Ask for the next page before decoding this one: the two threads work in parallel.
     if (reply.nextAfter !== null) next = client.run({ kind: 'reloadSessions', after: reply.nextAfter, limit });
-    const rows = rowsOfPage(reply.page);
+    const rows = decode<ColdSessionRow[]>(reply.page);
     opts.onSessions(rows);
     sessions += rows.length;
     const nowMs = performance.now();
     if (nowMs - lastLogMs >= 1000) {
       lastLogMs = nowMs;
-      opts.log.info({ sessions, elapsedMs: Math.round(nowMs - started) }, 'reload progress');
+      opts.log.info({ event: 'reload_progress', sessions, elapsedMs: Math.round(nowMs - started) }, 'reload progress');
     }
     if (reply.nextAfter === null) break;
   }
 
-  const rest = await client.run({ kind: 'reloadRest', highScoreLimit: opts.highScoreLimit });
+  const rest = await client.run({ kind: 'reloadRest', ...opts.rest });
   if (!rest.ok) throw new ReloadError(rest);
-  if (rest.skipped > 0) opts.log.error({ rows: rest.skipped }, 'reload skipped rows that do not decode');
   return { sessions, rest, durationMs: performance.now() - started };
 }

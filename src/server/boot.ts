@@ -14,21 +14,20 @@ import { registerRoutes } from '../http/app.js';
 import { createApp, listen } from '../http/server.js';
 import { StaticFiles } from '../http/static.js';
 import type { OpenReply } from '../model/protocol.js';
-import { checkStoredSessions } from '../persist/check.js';
 import { WorkerClient } from '../persist/client.js';
-import { ColdLoader } from '../persist/cold.js';
+import { WorkerSessionLoader } from '../persist/loader.js';
 import type { BatchStore, WriteBehindQueue } from '../persist/queue.js';
 import { reloadState } from '../persist/reload.js';
-import type { DirtySink } from '../persist/sink.js';
 import { forgetHighScoresBefore } from '../state/catalog.js';
 import { HIGH_SCORE_LIST_LIMIT, HotState } from '../state/hot-state.js';
+import { IDEMPOTENCY_MAX_KEYS, IDEMPOTENCY_WINDOW_MS } from '../state/idempotency.js';
 import { registerWebSocket, type WsHub } from '../ws/hub.js';
 import { healthBody } from './health.js';
 import { Metrics } from './metrics.js';
 import { backupNow, shutdownSequence } from './shutdown.js';
 import { startTimers } from './timers.js';
 import { SERVER_VERSION } from './version.js';
-import { createQueue, openDatabase, StartupError } from './wiring.js';
+import { createQueue, openDatabase, storageOptions } from './wiring.js';
 
 export { StartupError } from './wiring.js';
 export { backupPath } from './shutdown.js';
@@ -51,15 +50,10 @@ export interface StartOptions {
 
 export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const startedAtMs = Date.now();
-  // Until the PostgreSQL driver (workers/postgres/) is wired into the worker, refuse rather than
-  // silently run on SQLite. The lead removes this when wiring openPostgres.
-  if (config.storage !== 'sqlite') {
-    throw new StartupError(`VIBEFIXER_STORAGE=${config.storage} is not wired into this build yet; use sqlite`, 'UNSUPPORTED');
-  }
   const staticFiles = config.staticDir === null ? null : new StaticFiles(config.staticDir);
   if (staticFiles) log.info({ event: 'static_loaded', dir: staticFiles.root, files: staticFiles.count, bytes: staticFiles.bytes }, 'static files loaded');
 
-  const client = new WorkerClient({ dbPath: config.dbPath, synchronous: config.sqliteSynchronous }, opts.workerFile);
+  const client = new WorkerClient(storageOptions(config), opts.workerFile);
   let opened: OpenReply;
   try {
     opened = await openDatabase(client, config, log);
@@ -77,41 +71,35 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     sessionsActive: () => state?.sessions.size ?? 0,
     wsConnections: () => ws?.connections ?? 0,
     wsBufferedBytes: () => ws?.bufferedBytes() ?? 0,
+    sessionsDropped: () => state?.sessions.dropped ?? 0,
   });
   const queue = createQueue(opts.wrapStore ? opts.wrapStore(client) : client, config, opened.lastSeq, metrics, log, {
     onCommitted: (seq) => ws?.persisted(seq),
   });
 
-  // Every change goes to the queue; the WS hub sees the same calls to push live updates.
-  const sink: DirtySink = {
-    session: (r, level) => (ws?.sessionChanged(r), queue.session(r, level)),
-    stats: (r) => (ws?.statsChanged(), queue.stats(r)),
-    highScore: (r) => (ws?.highScoreAdded(r), queue.highScore(r)),
-    notice: (r) => queue.notice(r),
-    setting: (r) => queue.setting(r),
-  };
-  const hot = new HotState(sink, Date.now());
+  // Every change goes to the queue as rows; sessions reloaded at start-up are read on first use.
+  const hot = new HotState(queue, Date.now(), {
+    loader: new WorkerSessionLoader(client, log),
+    sweepRetryMs: config.staleSweepIntervalMs,
+  });
   state = hot;
-  // Sessions reloaded at start-up are cold until first used (src/persist/cold.ts).
-  const loader = new ColdLoader(client, log, () => metrics.skippedRows.inc());
-  const warm = (id: string, then: (loaded: boolean) => void) =>
-    loader.load(id, (loaded) => {
-      if (loaded.ok) hot.warm(id, loaded.record, Date.now());
-      then(loaded.ok);
-    });
-  hot.onColdExpired = (id) =>
-    warm(id, (loaded) => {
-      // Storage unreadable: keep it cold and let a later sweep try again.
-      if (!loaded) hot.deadlines.push(Date.now() + config.staleSweepIntervalMs, id);
-    });
 
   log.info({ event: 'reload_start' }, 'reloading state');
-  const reload = await reloadState(client, { highScoreLimit: HIGH_SCORE_LIST_LIMIT, onSessions: (r) => hot.loadSessions(r), log });
+  const reloadStartMs = Date.now();
+  const reload = await reloadState(client, {
+    rest: {
+      highScoreLimit: HIGH_SCORE_LIST_LIMIT,
+      idempotencySinceMs: reloadStartMs - IDEMPOTENCY_WINDOW_MS,
+      idempotencyLimit: IDEMPOTENCY_MAX_KEYS,
+    },
+    onSessions: (r) => hot.loadSessions(r),
+    log,
+  });
   hot.loadRest({ ...reload.rest, sessionsToday: opened.sessionsToday });
   const staleBefore = hot.stats.staleEndedCount;
   hot.sweepStale(Date.now());
   // Sessions that went stale while the server was down are loaded and ended before the port opens.
-  await loader.idle();
+  await new Promise<void>((resolve) => hot.sessions.whenIdle(resolve));
   const staleAtStart = hot.stats.staleEndedCount - staleBefore;
   metrics.reloadDuration.set(reload.durationMs / 1000);
   metrics.reloadRows.set({ kind: 'sessions' }, reload.sessions);
@@ -120,7 +108,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     {
       event: 'reload_done',
       sessions: reload.sessions,
-      skippedRows: reload.rest.skipped + loader.skipped,
+      droppedSessions: hot.sessions.dropped,
       highScores: reload.rest.highScores.length,
       notices: reload.rest.notices.length,
       staleEndedAtStart: staleAtStart,
@@ -140,7 +128,6 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     isShuttingDown: () => shuttingDown,
     now: Date.now,
     onRefused: (reason) => metrics.writesRefused.inc({ reason }),
-    warm,
     log,
   };
   const app = createApp();
@@ -153,17 +140,9 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     onError: (error, where) => log.error({ event: 'server_error', where, err: error }, 'unhandled error in handler'),
   });
   ws = registerWebSocket(app, { dispatcher, config, log, durableSeq: () => queue.durableSeq });
+  hot.observer = ws;
 
   const listening = await listen(app, config.host, config.port);
-  // Undecodable session rows are found after the port opened (src/persist/check.ts).
-  const sessionCheck = checkStoredSessions(client, {
-    onSkipped: (id) => {
-      hot.warm(id, null, Date.now());
-      metrics.skippedRows.inc();
-    },
-    log,
-    stopped: () => shuttingDown,
-  });
   const timers = startTimers({ config, state: hot, queue, client, limiter, log, onRetention: (cutoffMs) => forgetHighScoresBefore(hot, cutoffMs) });
   log.info(
     { event: 'listening', host: config.host, port: listening.port, ack: config.ack, synchronous: config.sqliteSynchronous, startupMs: Date.now() - startedAtMs },
@@ -180,7 +159,6 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       shuttingDown = true;
       timers.stop();
     },
-    backgroundDone: () => sessionCheck,
     closeSockets: () => ws?.closeAll(),
   });
   const backup = () => backupNow(client, config, log, () => queue.durableSeq);

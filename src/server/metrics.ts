@@ -12,6 +12,8 @@ export interface MetricSources {
   sessionsActive(): number;
   wsConnections(): number;
   wsBufferedBytes(): number;
+  /** Sessions listed active at start-up whose rows were gone when they were first used. */
+  sessionsDropped(): number;
 }
 
 export class Metrics {
@@ -22,7 +24,6 @@ export class Metrics {
   readonly writesRefused: Counter<'reason'>;
   readonly reloadDuration: Gauge;
   readonly reloadRows: Gauge<'kind'>;
-  readonly skippedRows: Counter;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -48,7 +49,7 @@ export class Metrics {
     gauge('vibefixer_ws_buffered_bytes', 'Bytes buffered for slow WebSocket readers (sum)', sources.wsBufferedBytes);
     this.batchSize = new Histogram({
       name: 'vibefixer_persist_batch_size',
-      help: 'Entities per committed batch',
+      help: 'Changed rows per committed batch',
       buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
       registers,
     });
@@ -68,10 +69,14 @@ export class Metrics {
     // Zero series for every reason, so a dashboard sees 0 rather than nothing.
     for (const reason of ['rate', 'queue', 'shutdown']) this.writesRefused.inc({ reason }, 0);
     this.reloadDuration = new Gauge({ name: 'vibefixer_reload_duration_seconds', help: 'Start-up reload time', registers });
-    this.skippedRows = new Counter({
-      name: 'vibefixer_skipped_rows_total',
-      help: 'Stored rows that did not decode and were skipped (sessions: found by the background check or on load)',
+    new Counter({
+      name: 'vibefixer_sessions_dropped_total',
+      help: 'Sessions listed active at start-up whose stored rows were gone when first used (dropped from the active ones)',
       registers,
+      collect() {
+        this.reset();
+        this.inc(sources.sessionsDropped());
+      },
     });
     this.reloadRows = new Gauge({ name: 'vibefixer_reload_rows', help: 'Rows reloaded at start-up', labelNames: ['kind'], registers });
   }

@@ -27,8 +27,6 @@ export interface ShutdownParts {
   stopListening(): void;
   /** From here on writes are refused (503) and the timers stop. */
   refuseWrites(): void;
-  /** Background work that must finish before the database closes. */
-  backgroundDone(): Promise<unknown>;
   closeSockets(): void;
 }
 
@@ -41,7 +39,6 @@ export function shutdownSequence(p: ShutdownParts): (reason: string) => Promise<
       log.info({ event: 'shutdown_start', reason, queueDepth: queue.depth }, 'shutting down');
       p.stopListening();
       p.refuseWrites();
-      await p.backgroundDone();
       const flushed = await Promise.race([
         queue.drain().then(() => true),
         new Promise<boolean>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs, false).unref()),

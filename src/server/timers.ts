@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import type { WorkerClient } from '../persist/client.js';
 import type { WriteBehindQueue } from '../persist/queue.js';
 import type { HotState } from '../state/hot-state.js';
+import { IDEMPOTENCY_WINDOW_MS } from '../state/idempotency.js';
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 const RATE_PRUNE_INTERVAL_MS = 60 * 1000;
@@ -66,6 +67,7 @@ export function startTimers(d: TimerDeps): { stop(): void } {
       nowMs,
       sessionRetentionDays: d.config.sessionRetentionDays,
       highScoreRetentionDays: d.config.highScoreRetentionDays,
+      idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
     });
     if (!reply.ok) {
       d.log.warn({ event: 'retention_failed', error: reply }, 'retention failed');

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { OpenReply, TaskError } from '../model/protocol.js';
+import type { OpenReply, StorageOptions, TaskError } from '../model/protocol.js';
 import type { WorkerClient } from '../persist/client.js';
 import { type BatchStore, WriteBehindQueue } from '../persist/queue.js';
 import { localDayBounds } from '../state/day.js';
@@ -20,24 +20,31 @@ export class StartupError extends Error {
   }
 }
 
+/** The storage the configuration names, as the worker opens it. */
+export function storageOptions(config: Config): StorageOptions {
+  if (config.storage === 'postgres' && config.pgUrl !== null) {
+    return { driver: 'postgres', url: config.pgUrl, poolSize: config.pgPoolSize, statementTimeoutMs: config.pgStatementTimeoutMs };
+  }
+  return { driver: 'sqlite', dbPath: config.dbPath, synchronous: config.sqliteSynchronous };
+}
+
 export async function openDatabase(client: WorkerClient, config: Config, log: Logger): Promise<OpenReply> {
   const today = localDayBounds(Date.now());
   const reply: OpenReply | TaskError = await client.run({
     kind: 'open',
-    dbPath: config.dbPath,
-    synchronous: config.sqliteSynchronous,
+    storage: storageOptions(config),
     todayStartMs: today.startMs,
     todayEndMs: today.endMs,
   });
   if (!reply.ok) throw new StartupError(reply.message, reply.code);
   if (reply.quarantinedTo !== null) {
     log.error(
-      { event: 'database_quarantined', dbPath: config.dbPath, quarantinedTo: reply.quarantinedTo, reason: reply.quarantineReason },
+      { event: 'database_quarantined', dbPath: reply.location, quarantinedTo: reply.quarantinedTo, reason: reply.quarantineReason },
       'DATABASE WAS CORRUPT: moved aside with its -wal/-shm files; starting with an EMPTY database',
     );
   }
   log.info(
-    { event: 'database_open', dbPath: config.dbPath, created: reply.created, schemaVersion: reply.schemaVersion, migratedFrom: reply.migratedFrom, lastSeq: reply.lastSeq },
+    { event: 'database_open', driver: reply.driver, location: reply.location, created: reply.created, integrityChecked: reply.integrityChecked, schemaVersion: reply.schemaVersion, migratedFrom: reply.migratedFrom, lastSeq: reply.lastSeq },
     'database open',
   );
   return reply;

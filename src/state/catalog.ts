@@ -3,7 +3,8 @@
  * system stats (CONTRACT §1.6, §4). Reads never change anything except through the stale sweep,
  * which the contract runs before stats and system stats.
  */
-import type { HighScoreRecord, NoticeRecord } from '../model/protocol.js';
+import type { HighScoreRecord, NoticeRecord } from '../model/records.js';
+import { highScoreRow } from '../model/rows.js';
 import { type Answer, isoOrNull, ok } from './answer.js';
 import { HIGH_SCORE_LIST_LIMIT, type HotState } from './hot-state.js';
 
@@ -48,7 +49,8 @@ export function addHighScore(state: HotState, entry: NewHighScore, nowMs: number
   // Newest first (CONTRACT decision: keep the original's order); only the list size is kept hot.
   state.highScores.unshift(record);
   if (state.highScores.length > HIGH_SCORE_LIST_LIMIT) state.highScores.length = HIGH_SCORE_LIST_LIMIT;
-  return ok(201, { score: highScoreView(record) }, state.sink.highScore(record));
+  state.observer?.highScoreAdded(record);
+  return ok(201, { score: highScoreView(record) }, state.sink.upsert('highScores', record.id, highScoreRow(record)));
 }
 
 /** Drops hot entries that retention has deleted from storage. */

@@ -1,26 +1,28 @@
 /**
- * The hot in-memory state: active sessions, the stats counters, the newest high scores,
- * notices and game settings. It is the single source of truth while the process runs; SQLite
- * is its write-behind copy.
+ * The hot in-memory state: active sessions (session-store.ts), the stats counters, the newest
+ * high scores, notices and game settings. It is the single source of truth while the process
+ * runs; the database is its write-behind copy.
  *
- * Every change goes through a method here or in the command modules, and every change marks
- * the entities it touched dirty through `sink` (one call per entity, right after the change).
+ * Every change goes through a method here or in the command modules, and every change hands the
+ * rows it touched to `sink` (changes.ts) right after the change: a change costs O(its rows).
  * Nothing here does I/O, awaits, or reads a clock: `nowMs` is always passed in.
  */
 import type {
+  ColdSessionRow,
   HighScoreRecord,
   NoticeRecord,
   SessionRecord,
   SettingRecord,
   StatsRecord,
-} from '../model/protocol.js';
-import { type ColdSessionRow, isCold } from '../persist/cold.js';
-import type { DirtySink } from '../persist/sink.js';
-import { DeadlineHeap } from './deadlines.js';
+} from '../model/records.js';
+import { type IdempotencyRow, sessionRow, type StatsDelta } from '../model/rows.js';
+import type { ChangeSink } from './changes.js';
 import { localDayBounds } from './day.js';
+import { IdempotencyStore } from './idempotency.js';
+import { type SessionLoader, SessionStore, staleDeadlineMs } from './session-store.js';
 
-/** The original keeps stale sessions for twice their duration, measured from the start. */
-export const STALE_MULTIPLIER = 2;
+export { STALE_MULTIPLIER, staleDeadlineMs } from './session-store.js';
+
 /** GET /api/high-scores returns at most this many, newest first. */
 export const HIGH_SCORE_LIST_LIMIT = 200;
 export const DEFAULT_PLAYER_SPEED_PERCENT = 100;
@@ -39,13 +41,6 @@ export function emptyStats(): StatsRecord {
   };
 }
 
-export function staleDeadlineMs(session: SessionRecord | ColdSessionRow): number {
-  const [startedAtMs, durationSeconds] = isCold(session)
-    ? [session[1], session[2]]
-    : [session.startedAtMs, session.durationSeconds];
-  return startedAtMs + durationSeconds * STALE_MULTIPLIER * 1000;
-}
-
 /** What a reload from storage hands to the state before the port opens. */
 export interface LoadedRest {
   stats: StatsRecord | null;
@@ -53,21 +48,27 @@ export interface LoadedRest {
   maxHighScoreId: number;
   notices: NoticeRecord[];
   settings: SettingRecord[];
+  idempotencyKeys: IdempotencyRow[];
   sessionsToday: number;
 }
 
+/** Who wants to hear of changes as they happen (the WebSocket topics); called after each change. */
+export interface StateObserver {
+  sessionChanged(session: SessionRecord): void;
+  statsChanged(): void;
+  highScoreAdded(record: HighScoreRecord): void;
+}
+
+export interface HotStateOptions {
+  /** Where stored sessions are read on first use; null: every session is hot (tests). */
+  loader?: SessionLoader | null;
+  /** When a stale session could not be loaded to be ended, the sweep tries again this much later. */
+  sweepRetryMs?: number;
+}
+
 export class HotState {
-  /**
-   * Active sessions. Those reloaded at start-up stay cold (src/persist/cold.ts: id, start and
-   * duration only) until a request warms them with their stored record.
-   */
-  readonly sessions = new Map<string, SessionRecord | ColdSessionRow>();
-  /**
-   * Called when the sweep finds a cold session past its deadline: its record must be loaded
-   * (asynchronously, by the composition root) and handed to `warm`, which ends it.
-   */
-  onColdExpired: ((id: string) => void) | null = null;
-  readonly deadlines = new DeadlineHeap();
+  /** Active sessions, hot or not yet loaded. */
+  readonly sessions: SessionStore;
   stats: StatsRecord = emptyStats();
   /** Newest first, at most HIGH_SCORE_LIST_LIMIT. */
   highScores: HighScoreRecord[] = [];
@@ -78,64 +79,41 @@ export class HotState {
   today: { startMs: number; endMs: number; count: number };
   /** Work counter for the sweep (entries popped from the deadline heap), for tests and metrics. */
   sweepPops = 0;
+  observer: StateObserver | null = null;
+  /** Answers of writes that carried an idempotency key (safe retries). */
+  readonly idempotency: IdempotencyStore;
+  private readonly sweepRetryMs: number;
 
   constructor(
-    readonly sink: DirtySink,
+    readonly sink: ChangeSink,
     nowMs: number,
+    opts: HotStateOptions = {},
   ) {
+    this.sessions = new SessionStore(opts.loader ?? null);
+    this.idempotency = new IdempotencyStore(sink);
+    this.sweepRetryMs = opts.sweepRetryMs ?? 30_000;
     const bounds = localDayBounds(nowMs);
     this.today = { ...bounds, count: 0 };
   }
 
   // --- reload -------------------------------------------------------------------------------
 
-  /** Adds the active sessions read from storage, cold. Does not mark anything dirty. */
-  loadSessions(rows: ColdSessionRow[]): void {
-    for (const row of rows) {
-      this.sessions.set(row[0], row);
-      this.deadlines.push(staleDeadlineMs(row), row[0]);
-    }
+  /** Adds the active sessions read from storage, not loaded yet. Does not mark anything dirty. */
+  loadSessions(rows: readonly ColdSessionRow[]): void {
+    this.sessions.addStored(rows);
   }
 
   loadRest(rest: LoadedRest): void {
-    if (rest.stats) this.stats = rest.stats;
+    if (rest.stats) this.stats = { ...rest.stats };
     this.highScores = rest.highScores.slice(0, HIGH_SCORE_LIST_LIMIT);
     this.nextHighScoreId = rest.maxHighScoreId + 1;
     for (const notice of rest.notices) this.notices.set(notice.id, notice);
     for (const setting of rest.settings) this.settings.set(setting.key, setting);
     this.today.count = rest.sessionsToday;
+    this.idempotency.load(rest.idempotencyKeys);
   }
 
   // --- reads --------------------------------------------------------------------------------
-
-  /** The session if it is active and warm; a cold one must be warmed first (`isCold`). */
-  activeSession(id: string): SessionRecord | undefined {
-    const session = this.sessions.get(id);
-    return session === undefined || isCold(session) ? undefined : session;
-  }
-
-  hasSession(id: string): boolean {
-    return this.sessions.has(id);
-  }
-
-  isCold(id: string): boolean {
-    const session = this.sessions.get(id);
-    return session !== undefined && isCold(session);
-  }
-
-  /**
-   * Hands over the stored record of a cold session (null: it could not be read back, so it is
-   * dropped from the active sessions). A record already past its stale deadline is ended at once.
-   */
-  warm(id: string, record: SessionRecord | null, nowMs: number): void {
-    if (!this.isCold(id)) return; // warmed already, or ended meanwhile
-    if (record === null) {
-      this.sessions.delete(id);
-      return;
-    }
-    this.sessions.set(id, record);
-    if (staleDeadlineMs(record) < nowMs) this.endSession(record, nowMs, 'stale', null);
-  }
 
   playerSpeedPercent(): number {
     const value = this.settings.get(PLAYER_SPEED_SETTING)?.value;
@@ -149,64 +127,87 @@ export class HotState {
 
   // --- changes shared by the commands ---------------------------------------------------------
 
-  /** Records activity; returns the seq at which the stats row is durable. */
-  touch(nowMs: number): number {
-    this.stats.latestActivityAtMs = nowMs;
-    return this.sink.stats(this.stats);
+  /** Stores the session's header row; returns the seq at which it is durable. */
+  saveHeader(session: SessionRecord): number {
+    this.observer?.sessionChanged(session);
+    return this.sink.upsert('sessions', session.id, sessionRow(session));
   }
 
-  countStart(nowMs: number): void {
+  /** Applies counter deltas to the hot stats and hands them on; always records activity. */
+  count(delta: Partial<StatsDelta>, nowMs: number): number {
+    const s = this.stats;
+    s.startedCount += delta.startedCount ?? 0;
+    s.endedCount += delta.endedCount ?? 0;
+    s.staleEndedCount += delta.staleEndedCount ?? 0;
+    s.wonCount += delta.wonCount ?? 0;
+    s.lostCount += delta.lostCount ?? 0;
+    s.abandonedCount += delta.abandonedCount ?? 0;
+    if (delta.latestCompletedAtMs != null) s.latestCompletedAtMs = delta.latestCompletedAtMs;
+    s.latestActivityAtMs = nowMs;
+    delta.latestActivityAtMs = nowMs;
+    this.observer?.statsChanged();
+    return this.sink.count(delta);
+  }
+
+  /** Records activity only. */
+  touch(nowMs: number): number {
+    return this.count({}, nowMs);
+  }
+
+  countStart(nowMs: number): number {
     this.rollDay(nowMs);
     this.today.count += 1;
-    this.stats.startedCount += 1;
+    return this.count({ startedCount: 1 }, nowMs);
   }
 
   /**
    * Ends an active session and updates the counters (CONTRACT §3.3). Returns the seq at which
-   * both the session row and the stats row are durable.
+   * both the session row and the counters are durable.
    */
-  endSession(
-    session: SessionRecord,
-    nowMs: number,
-    reason: 'ended' | 'stale',
-    result: 'won' | 'lost' | null,
-  ): number {
+  endSession(session: SessionRecord, nowMs: number, reason: 'ended' | 'stale', result: 'won' | 'lost' | null): number {
     session.status = 'ended';
     session.endedAtMs = nowMs;
     session.endReason = reason;
     session.result = result;
     this.sessions.delete(session.id);
-
-    const stats = this.stats;
-    stats.endedCount += 1;
-    if (result === 'won') stats.wonCount += 1;
-    else if (result === 'lost') stats.lostCount += 1;
-    else stats.abandonedCount += 1;
-    if (reason === 'stale') stats.staleEndedCount += 1;
-    if (result !== null) stats.latestCompletedAtMs = nowMs;
-
-    const sessionSeq = this.sink.session(session);
-    return Math.max(sessionSeq, this.touch(nowMs));
+    const delta: Partial<StatsDelta> = {
+      endedCount: 1,
+      wonCount: result === 'won' ? 1 : 0,
+      lostCount: result === 'lost' ? 1 : 0,
+      abandonedCount: result === null ? 1 : 0,
+      staleEndedCount: reason === 'stale' ? 1 : 0,
+    };
+    if (result !== null) delta.latestCompletedAtMs = nowMs;
+    return Math.max(this.saveHeader(session), this.count(delta, nowMs));
   }
 
   /**
    * Ends every session whose stale deadline has passed. Cost: one heap pop per expired entry;
-   * sessions still within their time are never visited. Returns how many were ended.
+   * sessions still within their time are never visited. A session not loaded yet is loaded
+   * first and ended when it arrives. Returns how many were ended now.
    */
   sweepStale(nowMs: number): number {
     let ended = 0;
-    for (let id = this.deadlines.popExpired(nowMs); id !== undefined; id = this.deadlines.popExpired(nowMs)) {
+    const { sessions } = this;
+    for (let id = sessions.deadlines.popExpired(nowMs); id !== undefined; id = sessions.deadlines.popExpired(nowMs)) {
       this.sweepPops += 1;
-      const session = this.sessions.get(id);
-      // An entry whose session already ended (or was replaced) is just dropped.
-      if (session === undefined || staleDeadlineMs(session) >= nowMs) continue;
-      if (isCold(session)) {
-        // Ended once its record is loaded (warm); until then it still counts as active.
-        this.onColdExpired?.(id);
+      // An entry whose session already ended (or whose deadline moved) is just dropped.
+      if (!sessions.expired(id, nowMs)) continue;
+      const hot = sessions.hot(id);
+      if (hot !== undefined) {
+        this.endSession(hot, nowMs, 'stale', null);
+        ended += 1;
         continue;
       }
-      this.endSession(session, nowMs, 'stale', null);
-      ended += 1;
+      const expiredId = id;
+      sessions.use(expiredId, (use) => {
+        if (use === 'unavailable') {
+          // Storage unreadable: it stays active until a later sweep manages to load it.
+          sessions.deadlines.push(nowMs + this.sweepRetryMs, expiredId);
+        } else if (use !== 'missing' && staleDeadlineMs(use.startedAtMs, use.durationSeconds) < nowMs) {
+          this.endSession(use, nowMs, 'stale', null);
+        }
+      });
     }
     return ended;
   }

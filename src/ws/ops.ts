@@ -13,7 +13,7 @@
  * Never: apply a rule, or answer a socket twice for one request.
  */
 import { COMMANDS, isOp, type Op } from '../api/commands.js';
-import { admit, complete, type Dispatcher, isSession } from '../api/dispatch.js';
+import { admit, complete, type Dispatcher, readRetryKey } from '../api/dispatch.js';
 import { type Answer, fail } from '../state/answer.js';
 import { MAX_SUBSCRIPTIONS } from './close-codes.js';
 import { answerFrame, errorFrame, isRequestId, okFrame, pushFrame, type RequestId } from './frames.js';
@@ -65,9 +65,11 @@ function runCommandOp(ws: Socket, op: Op, request: Request, id: RequestId, binar
   };
   data.inFlight += 1;
   try {
-    const admitted = admit(deps.dispatcher, op, data.key, sessionId);
-    if (admitted !== null && !isSession(admitted)) return done(admitted);
-    complete(deps.dispatcher, op, sessionId, request, done);
+    const refused = admit(deps.dispatcher, op, data.key, sessionId);
+    if (refused !== null) return done(refused);
+    const retry = COMMANDS[op].write ? readRetryKey(request.idempotencyKey, data.key) : undefined;
+    if (retry !== undefined && 'status' in retry) return done(retry);
+    complete(deps.dispatcher, op, sessionId, request, done, retry);
   } catch (error) {
     deps.onError(error, `ws ${op}`);
     done(fail(500, INTERNAL_ERROR));

@@ -79,7 +79,7 @@ export class Topics {
     if (!isTopicName(topic)) return { status: 400, message: UNKNOWN_TOPIC };
     if (FIXED_TOPICS.has(topic)) return null;
     const id = topic.slice(SESSION_TOPIC_PREFIX.length);
-    return this.deps.dispatcher.state.hasSession(id) ? null : { status: 404, message: SESSION_NOT_FOUND };
+    return this.deps.dispatcher.state.sessions.has(id) ? null : { status: 404, message: SESSION_NOT_FOUND };
   }
 
   /**
@@ -90,15 +90,11 @@ export class Topics {
     if (topic === PERSISTED_TOPIC) return deliver({ seq: this.deps.durableSeq() });
     if (topic === STATS_TOPIC) return this.statsBody(deliver);
     if (topic.startsWith(SESSION_TOPIC_PREFIX)) {
-      const { state, warm } = this.deps.dispatcher;
       const id = topic.slice(SESSION_TOPIC_PREFIX.length);
-      const push = () => {
-        const session = state.activeSession(id);
-        if (session !== undefined) deliver(sessionView(session));
-      };
       // A session reloaded at start-up and not used since is loaded first.
-      if (state.isCold(id)) warm(id, push);
-      else push();
+      this.deps.dispatcher.state.sessions.use(id, (use) => {
+        if (typeof use === 'object') deliver(sessionView(use));
+      });
     }
   }
 

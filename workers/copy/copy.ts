@@ -4,7 +4,8 @@
  *
  *   check: same schema version, target empty
  *   batch 1: notices, settings, stats (the source's counters, added to the target's zeros)
- *   batches: sessions page by page (header, artifacts, level), then high scores in chunks
+ *   batches: sessions page by page (header, artifacts, level), then high scores and idempotency
+ *            keys in chunks
  *   meta: last_seq and max_high_score_id as in the source
  *   verify: row counts of every table, stats and last_seq equal on both sides
  *
@@ -22,6 +23,9 @@ import type { CopyEndpoint, TableCounts } from './endpoint.js';
 
 export const COPY_SESSIONS_PER_BATCH = 500;
 export const COPY_HIGH_SCORES_PER_BATCH = 5_000;
+
+/** The rest without limits: every high score and every idempotency key. */
+const EVERYTHING = { highScoreLimit: Number.MAX_SAFE_INTEGER, idempotencySinceMs: Number.MIN_SAFE_INTEGER, idempotencyLimit: Number.MAX_SAFE_INTEGER };
 
 export interface CopyProgress {
   phase: 'start' | 'sessions' | 'highScores' | 'verify' | 'done';
@@ -68,7 +72,7 @@ export async function copyDatabase(source: CopyEndpoint, target: CopyEndpoint, o
   tell('start');
 
   const lastSeq = await source.driver.lastSeq();
-  const rest = await source.driver.rest(Number.MAX_SAFE_INTEGER);
+  const rest = await source.driver.rest(EVERYTHING);
   let seq = 0;
   const apply = async (parts: Omit<WireBatch, 'seq'>) => {
     const result = await target.driver.apply({ seq: ++seq, ...parts });
@@ -110,6 +114,9 @@ export async function copyDatabase(source: CopyEndpoint, target: CopyEndpoint, o
     progress.highScores += chunk.length;
     tell('highScores');
   }
+  for (let i = 0; i < rest.idempotencyKeys.length; i += COPY_HIGH_SCORES_PER_BATCH) {
+    await apply({ upserts: { idempotencyKeys: rest.idempotencyKeys.slice(i, i + COPY_HIGH_SCORES_PER_BATCH) }, deletes: {}, stats: null });
+  }
   await target.importMeta(lastSeq, rest.maxHighScoreId);
 
   tell('verify');
@@ -118,7 +125,8 @@ export async function copyDatabase(source: CopyEndpoint, target: CopyEndpoint, o
   if (differ.length > 0) {
     throw fail(`verification failed: ${differ.map((t) => `${t} ${from[t]} in the source, ${to[t]} in the target`).join('; ')}`);
   }
-  const [fromRest, toRest] = await Promise.all([source.driver.rest(0), target.driver.rest(0)]);
+  const small = { highScoreLimit: 0, idempotencySinceMs: 0, idempotencyLimit: 0 };
+  const [fromRest, toRest] = await Promise.all([source.driver.rest(small), target.driver.rest(small)]);
   if (canonical(fromRest) !== canonical(toRest)) throw fail('verification failed: stats, notices, settings or max high score id differ');
   const toLastSeq = await target.driver.lastSeq();
   if (toLastSeq !== lastSeq) throw fail(`verification failed: last_seq ${lastSeq} in the source, ${toLastSeq} in the target`);

@@ -18,7 +18,7 @@ export type ExportedSession = [header: SessionRow, artifacts: ArtifactRow[], lev
 
 /** Rows per table, for the verification after a copy. */
 export type TableCounts = Record<
-  'sessions' | 'artifacts' | 'session_levels' | 'level_segments' | 'high_scores' | 'notices' | 'settings',
+  'sessions' | 'artifacts' | 'session_levels' | 'level_segments' | 'high_scores' | 'notices' | 'settings' | 'idempotency_keys',
   number
 >;
 

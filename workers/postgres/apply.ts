@@ -3,7 +3,8 @@
  *
  *   BEGIN ─► lock last_seq row ─► seq <= last_seq? ─yes─► COMMIT (nothing written), applied: false
  *                                        │ no
- *   upsert sessions, artifacts, levels (+segments), high scores (+max id), notices, settings
+ *   upsert sessions, artifacts, levels (+segments), high scores (+max id), notices, settings,
+ *   idempotency keys
  *   ─► delete high scores, notices ─► add stats deltas ─► last_seq = seq ─► COMMIT (WAL flushed)
  *
  * Each table's rows are transposed into column arrays and written by one `unnest` statement,
@@ -82,6 +83,7 @@ async function writeBatch(client: Client, batch: WireBatch): Promise<number> {
   }
   rows += await upsert(client, SQL.upsertNotices, upserts.notices, 5);
   rows += await upsert(client, SQL.upsertSettings, upserts.settings, 3);
+  rows += await upsert(client, SQL.upsertIdempotencyKeys, upserts.idempotencyKeys, 7);
   if (deletes.highScores !== undefined && deletes.highScores.length > 0) {
     rows += (await run(client, SQL.deleteHighScores, [deletes.highScores])).rowCount ?? 0;
   }

@@ -64,7 +64,16 @@ async function exportPage(client: pg.PoolClient, after: string | null, limit: nu
   return [...out.values()];
 }
 
-const COUNTED: (keyof TableCounts)[] = ['sessions', 'artifacts', 'session_levels', 'level_segments', 'high_scores', 'notices', 'settings'];
+const COUNTED: (keyof TableCounts)[] = [
+  'sessions',
+  'artifacts',
+  'session_levels',
+  'level_segments',
+  'high_scores',
+  'notices',
+  'settings',
+  'idempotency_keys',
+];
 
 /** Opens (and migrates) a PostgreSQL database as a copy source or target. */
 export async function openPostgresCopyEndpoint(options: PostgresOptions): Promise<CopyEndpoint> {
@@ -79,7 +88,8 @@ export async function openPostgresCopyEndpoint(options: PostgresOptions): Promis
       return withClient(pool, 'isEmpty', async (c) => {
         const rows = (await c.query<{ n: number }>(
           `SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM high_scores) + (SELECT count(*) FROM notices)
-                + (SELECT count(*) FROM settings) + (SELECT value FROM meta WHERE key = 'last_seq') AS n`,
+                + (SELECT count(*) FROM settings) + (SELECT count(*) FROM idempotency_keys)
+                + (SELECT value FROM meta WHERE key = 'last_seq') AS n`,
         )).rows;
         return rows[0].n === 0;
       });

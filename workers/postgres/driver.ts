@@ -15,6 +15,8 @@ import type {
   ApplyResult,
   CheckpointResult,
   LoadedSessions,
+  RestQuery,
+  RetentionCutoffs,
   RetentionResult,
   StorageDriver,
   StoredRest,
@@ -55,17 +57,17 @@ export class PostgresDriver implements StorageDriver {
     return inTransaction(this.pool, 'loadSessions', (c) => reads.loadSessions(c, ids), reads.SNAPSHOT);
   }
 
-  rest(highScoreLimit: number): Promise<StoredRest> {
-    return inTransaction(this.pool, 'rest', (c) => reads.rest(c, highScoreLimit), reads.SNAPSHOT);
+  rest(query: RestQuery): Promise<StoredRest> {
+    return inTransaction(this.pool, 'rest', (c) => reads.rest(c, query), reads.SNAPSHOT);
   }
 
   countStarted(fromMs: number, toMs: number): Promise<number> {
     return withClient(this.pool, 'countStarted', (c) => reads.countStarted(c, fromMs, toMs));
   }
 
-  retention(sessionsBeforeMs: number | null, highScoresBeforeMs: number | null): Promise<RetentionResult> {
+  retention(cutoffs: RetentionCutoffs): Promise<RetentionResult> {
     const borrow = <T>(fn: (c: Client) => Promise<T>) => withClient(this.pool, 'retention', fn);
-    return retention(borrow, sessionsBeforeMs, highScoresBeforeMs).catch((err: unknown) => {
+    return retention(borrow, cutoffs).catch((err: unknown) => {
       throw pgFailure(err, 'retention');
     });
   }

@@ -7,7 +7,7 @@
  * chunk is one statement and its own transaction; retention is idempotent, so a failure between
  * chunks only leaves work for the next run), or wait on rows an apply holds (SKIP LOCKED).
  */
-import type { CheckpointResult, RetentionResult } from '../driver.js';
+import type { CheckpointResult, RetentionCutoffs, RetentionResult } from '../driver.js';
 import { WorkerFailure } from './errors.js';
 import { type Client, run } from './pool.js';
 import { SQL } from './statements.js';
@@ -23,14 +23,18 @@ function checkCutoff(value: number | null, name: string): void {
   }
 }
 
-/** Deletes in chunks until a chunk comes back short; `borrow` runs each chunk on a pooled connection. */
+/**
+ * Ended sessions (with artifacts, level, segments), old high scores (null keeps them) and expired
+ * idempotency keys, in chunks until a chunk comes back short; `borrow` runs each on a pooled connection.
+ */
 export async function retention(
   borrow: <T>(fn: (c: Client) => Promise<T>) => Promise<T>,
-  sessionsBeforeMs: number | null,
-  highScoresBeforeMs: number | null,
+  cutoffs: RetentionCutoffs,
 ): Promise<RetentionResult> {
+  const { sessionsBeforeMs, highScoresBeforeMs, idempotencyBeforeMs } = cutoffs;
   checkCutoff(sessionsBeforeMs, 'sessionsBeforeMs');
   checkCutoff(highScoresBeforeMs, 'highScoresBeforeMs');
+  checkCutoff(idempotencyBeforeMs, 'idempotencyBeforeMs');
   const chunks = async (sql: typeof SQL.deleteEndedChunk, cutoff: number | null): Promise<number> => {
     if (cutoff === null) return 0;
     let total = 0;
@@ -43,6 +47,7 @@ export async function retention(
   };
   const deletedSessions = await chunks(SQL.deleteEndedChunk, sessionsBeforeMs);
   const deletedHighScores = await chunks(SQL.deleteHighScoresChunk, highScoresBeforeMs);
+  await chunks(SQL.deleteIdempotencyChunk, idempotencyBeforeMs);
   return { deletedSessions, deletedHighScores };
 }
 

@@ -1,11 +1,12 @@
 /**
- * Numbered PostgreSQL migrations, mirroring SCHEMA-V5.md. The version lives in the table
- * `vibefixer_schema` (one row per applied migration); migration N takes the database from N-1 (or
- * from the previous entry) to N in ONE transaction that holds a transaction-scoped advisory lock,
- * so two servers starting at once migrate one after the other, and a crash leaves N-1 or N.
+ * Numbered PostgreSQL migrations, mirroring SCHEMA-V5.md and the SQLite migrations after it. The version lives in the table
+ * `vibefixer_schema` (one row per applied migration); migration N takes the database from the
+ * previous entry to N in ONE transaction, and the whole run holds an advisory lock, so two servers
+ * starting at once migrate once, one waiting for the other, and a crash leaves N-1 or N.
  *
- * PostgreSQL has no history before schema 5: its first migration IS version 5, so both drivers
- * report the same number for the same tables (the copy command relies on it).
+ * PostgreSQL has no history before schema 5: its first migration IS version 5, and every later
+ * version mirrors the SQLite migration of the same number, so both drivers report the same number
+ * for the same tables (the copy command relies on it).
  *
  * Types: every SQLite INTEGER is a BIGINT here (SQLite's are 64-bit: a value SQLite accepts must
  * not fail here, or a copy between the two would), positions and durations double precision. Text keys use COLLATE "C":
@@ -24,7 +25,7 @@ export interface PgMigration {
   sql: string;
 }
 
-/** pg_advisory_xact_lock key: "vibefixer" schema migrations (any constant both servers agree on). */
+/** pg_advisory_lock key of schema migrations (any constant every server agrees on). */
 export const MIGRATION_LOCK_KEY = 0x76_69_62_65; // 'vibe'
 
 export const VERSION_TABLE = 'vibefixer_schema';
@@ -130,6 +131,23 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    description: 'idempotency keys: the answers of writes that carried one, per client, for safe retries',
+    sql: `
+      CREATE TABLE idempotency_keys (
+        client TEXT COLLATE "C" NOT NULL,
+        key TEXT COLLATE "C" NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status BIGINT NOT NULL CHECK (status BETWEEN 200 AND 299),
+        body TEXT NOT NULL,
+        seq BIGINT NOT NULL CHECK (seq >= 1),
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (client, key)
+      );
+      CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
+    `,
+  },
 ];
 
 export const LATEST_PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;
@@ -158,25 +176,22 @@ export function schemaTooNew(location: string, version: number): WorkerFailure {
 
 /**
  * Runs every migration above the database's version up to `target` (default: latest), each in its
- * own transaction under the advisory lock, re-reading the version under the lock (another server
- * may have migrated meanwhile, or a newer release may have). Returns the version found (under the
- * lock when there was something to do).
+ * own transaction, all under one session-level advisory lock: a second server opening at the same
+ * time waits, then finds the schema current. The version is read again under the lock (another
+ * server, or a newer release, may have migrated meanwhile); that is the version returned.
  */
 export async function migrate(client: PoolClient, location: string, target = LATEST_PG_SCHEMA_VERSION): Promise<number> {
-  let from = await schemaVersionOf(client);
-  if (from > LATEST_PG_SCHEMA_VERSION) throw schemaTooNew(location, from);
-  let first = true;
-  for (const migration of PG_MIGRATIONS) {
-    if (migration.version <= from || migration.version > target) continue;
-    await client.query('BEGIN');
-    try {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-      const now = await schemaVersionOf(client);
-      if (now > LATEST_PG_SCHEMA_VERSION) throw schemaTooNew(location, now);
-      // What we found is what was there once we held the lock (another server may have migrated).
-      if (first) from = now;
-      first = false;
-      if (now < migration.version) {
+  const first = await schemaVersionOf(client);
+  if (first > LATEST_PG_SCHEMA_VERSION) throw schemaTooNew(location, first);
+  if (first >= target) return first;
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  try {
+    const from = await schemaVersionOf(client);
+    if (from > LATEST_PG_SCHEMA_VERSION) throw schemaTooNew(location, from);
+    for (const migration of PG_MIGRATIONS) {
+      if (migration.version <= from || migration.version > target) continue;
+      await client.query('BEGIN');
+      try {
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (
              version INTEGER PRIMARY KEY,
@@ -189,12 +204,15 @@ export async function migrate(client: PoolClient, location: string, target = LAT
           migration.version,
           migration.description,
         ]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
     }
+    return from;
+  } finally {
+    // A lost connection releases the lock by itself; then this fails too, and changes nothing.
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
   }
-  return from;
 }

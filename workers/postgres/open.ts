@@ -71,6 +71,8 @@ export async function openPostgres(options: PostgresOptions): Promise<OpenedDriv
       migratedFrom,
       quarantinedTo: null,
       quarantineReason: null,
+      // PostgreSQL checks its own pages (checksums, WAL replay); nothing for us to run at open.
+      integrityChecked: false,
     };
   } catch (err) {
     await pool.end().catch(() => undefined);

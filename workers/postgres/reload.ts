@@ -1,7 +1,7 @@
 /**
  * Start-up and first-use reads: active sessions page by page (id, started_at, duration only),
  * whole active sessions (header + artifact rows, as rows.ts tuples) for their first use, the
- * rest (stats, newest high scores, notices, settings), and the count of sessions started in a
+ * rest (stats, newest high scores, notices, settings, recent idempotency keys), and the count of sessions started in a
  * window. Multi-statement reads run in one REPEATABLE READ READ ONLY transaction: one snapshot,
  * so an apply committing in between cannot tear a session from its artifacts.
  *
@@ -9,7 +9,7 @@
  * BIGINT as a string (pool.ts parses int8 to number).
  */
 import type { ColdSessionRow, HighScoreRecord, NoticeRecord, SettingRecord, StatsRecord } from '../../src/model/records.js';
-import type { ArtifactRow, SessionRow } from '../../src/model/rows.js';
+import type { ArtifactRow, IdempotencyRow, RestQuery, SessionRow } from '../../src/model/rows.js';
 import type { LoadedSessions, StoredRest, StoredSession } from '../driver.js';
 import { WorkerFailure } from './errors.js';
 import { type Client, run } from './pool.js';
@@ -54,24 +54,28 @@ export async function loadSessions(client: Client, ids: readonly string[]): Prom
 
 type StatsColumns = [number, number, number, number, number, number, number | null, number | null];
 
-export async function rest(client: Client, highScoreLimit: number): Promise<StoredRest> {
-  if (!Number.isSafeInteger(highScoreLimit) || highScoreLimit < 0) {
-    throw new WorkerFailure('INTERNAL', `rest: highScoreLimit must be a non-negative integer, got ${highScoreLimit}`);
+export async function rest(client: Client, query: RestQuery): Promise<StoredRest> {
+  const { highScoreLimit, idempotencySinceMs, idempotencyLimit } = query;
+  for (const [name, value] of [['highScoreLimit', highScoreLimit], ['idempotencyLimit', idempotencyLimit]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new WorkerFailure('INTERNAL', `rest: ${name} must be a non-negative integer, got ${value}`);
+    }
+  }
+  if (!Number.isFinite(idempotencySinceMs)) {
+    throw new WorkerFailure('INTERNAL', `rest: idempotencySinceMs must be a number, got ${idempotencySinceMs}`);
   }
   const s = (await run<StatsColumns>(client, SQL.stats)).rows[0];
-  const stats: StatsRecord | null =
-    s === undefined
-      ? null
-      : {
-          startedCount: s[0],
-          endedCount: s[1],
-          staleEndedCount: s[2],
-          wonCount: s[3],
-          lostCount: s[4],
-          abandonedCount: s[5],
-          latestCompletedAtMs: s[6],
-          latestActivityAtMs: s[7],
-        };
+  if (s === undefined) throw new WorkerFailure('POSTGRES', 'the stats row is missing (the migration always inserts one)');
+  const stats: StatsRecord = {
+    startedCount: s[0],
+    endedCount: s[1],
+    staleEndedCount: s[2],
+    wonCount: s[3],
+    lostCount: s[4],
+    abandonedCount: s[5],
+    latestCompletedAtMs: s[6],
+    latestActivityAtMs: s[7],
+  };
   const highScores: HighScoreRecord[] =
     highScoreLimit === 0
       ? []
@@ -87,7 +91,11 @@ export async function rest(client: Client, highScoreLimit: number): Promise<Stor
     value: r[1],
     updatedAtMs: r[2],
   }));
-  return { stats, highScores, maxHighScoreId, notices, settings };
+  const idempotencyKeys =
+    idempotencyLimit === 0
+      ? []
+      : (await run<IdempotencyRow>(client, SQL.newestIdempotencyKeys, [idempotencySinceMs, idempotencyLimit])).rows.reverse();
+  return { stats, highScores, maxHighScoreId, notices, settings, idempotencyKeys };
 }
 
 export async function countStarted(client: Client, fromMs: number, toMs: number): Promise<number> {

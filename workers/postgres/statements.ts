@@ -80,6 +80,14 @@ export const SQL = {
      SELECT * FROM unnest($1::text[], $2::float8[], $3::bigint[])
      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
   ),
+  upsertIdempotencyKeys: sql(
+    'upsert_idempotency_keys',
+    `INSERT INTO idempotency_keys (client, key, fingerprint, status, body, seq, created_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[])
+     ON CONFLICT (client, key) DO UPDATE SET
+       fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body,
+       seq = excluded.seq, created_at = excluded.created_at`,
+  ),
   deleteHighScores: sql('delete_high_scores', 'DELETE FROM high_scores WHERE id = ANY($1::bigint[])'),
   deleteNotices: sql('delete_notices', 'DELETE FROM notices WHERE id = ANY($1::text[])'),
   // Counters add; times are high-water marks (greatest() ignores NULL on either side).
@@ -130,6 +138,12 @@ export const SQL = {
   ),
   allNotices: sql('all_notices', 'SELECT id, title, message, valid_from, valid_to FROM notices ORDER BY id'),
   allSettings: sql('all_settings', 'SELECT key, value, updated_at FROM settings ORDER BY key'),
+  // The newest `limit` created at or after `since`; the caller reverses them to oldest first.
+  newestIdempotencyKeys: sql(
+    'newest_idempotency_keys',
+    `SELECT client, key, fingerprint, status, body, seq, created_at FROM idempotency_keys
+     WHERE created_at >= $1 ORDER BY created_at DESC, client DESC, key DESC LIMIT $2`,
+  ),
   countStarted: sql('count_started', 'SELECT count(*) AS n FROM sessions WHERE started_at >= $1 AND started_at < $2'),
 
   // --- retention ----------------------------------------------------------------------------
@@ -149,5 +163,10 @@ export const SQL = {
     'delete_high_scores_chunk',
     `DELETE FROM high_scores WHERE id IN (
        SELECT id FROM high_scores WHERE created_at < $1 ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+  ),
+  deleteIdempotencyChunk: sql(
+    'delete_idempotency_chunk',
+    `DELETE FROM idempotency_keys WHERE (client, key) IN (
+       SELECT client, key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
   ),
 } as const;

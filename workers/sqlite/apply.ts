@@ -1,114 +1,87 @@
 /**
- * Applies one batch: decode the msgpack bytes, then in ONE transaction either do nothing (the
- * seq was already applied: replay after a lost ack) or upsert every entry and record the seq.
+ * Applies one batch in ONE transaction: either nothing (the seq was already applied: a replay
+ * after a lost acknowledgement) or every row of it and the new last seq together.
  *
- * Never: apply part of a batch (the transaction is all or nothing, and last_seq moves with
- * it), apply a seq at or below last_seq, or keep anything from one batch to the next.
+ * Each row is bound as it came (a tuple in column order, src/model/rows.ts) to a statement
+ * prepared once; SQLite runs a prepared statement per row in a transaction as fast as one
+ * multi-row statement, without building SQL per batch.
+ *
+ * Never: apply part of a batch, apply a seq at or below last_seq, or keep anything from one
+ * batch to the next.
  */
-import { performance } from 'node:perf_hooks';
-import { decode, packr, type ApplyReply, type ApplyTask, type SessionRow, type WireBatch } from '../../src/model/protocol.js';
-import { WorkerFailure } from './errors.js';
+import type { ApplyResult, LevelRow, UpsertTable, WireBatch } from '../../src/model/rows.js';
+import { WorkerFailure } from '../failure.js';
 import type { Store } from './statements.js';
 
-function badBatch(seq: number, why: string): WorkerFailure {
-  return new WorkerFailure('BAD_BATCH', `apply seq ${seq}: ${why}`);
+function badBatch(seq: unknown, why: string): WorkerFailure {
+  return new WorkerFailure('BAD_BATCH', `apply seq ${String(seq)}: ${why}`);
 }
 
-/** Cheap shape checks: a batch that would fail a NOT NULL constraint is a bug, not a disk error. */
-function decodeBatch(task: ApplyTask): WireBatch {
-  let batch: WireBatch;
-  try {
-    batch = decode<WireBatch>(task.bytes);
-  } catch (err) {
-    throw badBatch(task.seq, `bytes do not decode as msgpack (${(err as Error).message})`);
-  }
-  if (typeof batch !== 'object' || batch === null) throw badBatch(task.seq, 'not a batch object');
-  if (batch.seq !== task.seq) throw badBatch(task.seq, `batch says seq ${String(batch.seq)}`);
-  for (const key of ['sessions', 'highScores', 'notices', 'settings'] as const) {
-    if (!Array.isArray(batch[key])) throw badBatch(task.seq, `${key} is not an array`);
-  }
-  for (const s of batch.sessions) {
-    if (
-      typeof s?.id !== 'string' ||
-      (s.status !== 'active' && s.status !== 'ended') ||
-      typeof s.startedAtMs !== 'number' ||
-      typeof s.durationSeconds !== 'number' ||
-      !(s.data instanceof Uint8Array) ||
-      (s.level != null && !(s.level instanceof Uint8Array))
-    ) {
-      throw badBatch(task.seq, `malformed session row ${JSON.stringify(s?.id ?? null)}`);
+/** Cheap shape checks: a batch that is not even shaped like one is a bug, not a disk error. */
+export function checkBatch(batch: WireBatch, seq: number): void {
+  if (typeof batch !== 'object' || batch === null) throw badBatch(seq, 'not a batch object');
+  if (batch.seq !== seq) throw badBatch(seq, `batch says seq ${String(batch.seq)}`);
+  if (typeof batch.upserts !== 'object' || batch.upserts === null) throw badBatch(seq, 'upserts is not an object');
+  if (typeof batch.deletes !== 'object' || batch.deletes === null) throw badBatch(seq, 'deletes is not an object');
+  // Upserts and deletes name the same tables: checked apart, so one cannot hide the other.
+  for (const [table, rows] of Object.entries(batch.upserts)) {
+    if (!Array.isArray(rows)) throw badBatch(seq, `upserts.${table} is not a list`);
+    const width = ROW_WIDTH[table as UpsertTable];
+    if (width === undefined) throw badBatch(seq, `upserts.${table} is not a table`);
+    // O(rows), no column checks: the column types and CHECK constraints are the database's job.
+    for (const row of rows as unknown[]) {
+      if (!Array.isArray(row) || row.length !== width) throw badBatch(seq, `a row of upserts.${table} is not a ${width}-column tuple`);
     }
   }
-  for (const h of batch.highScores) {
-    if (!Number.isSafeInteger(h?.id) || typeof h.createdAtMs !== 'number') throw badBatch(task.seq, 'malformed high score');
+  for (const [table, keys] of Object.entries(batch.deletes)) {
+    if (!Array.isArray(keys)) throw badBatch(seq, `deletes.${table} is not a list`);
   }
-  for (const n of batch.notices) {
-    if (typeof n?.id !== 'string' || typeof n.validFrom !== 'string' || typeof n.validTo !== 'string') {
-      throw badBatch(task.seq, 'malformed notice');
-    }
-  }
-  for (const s of batch.settings) {
-    if (typeof s?.key !== 'string') throw badBatch(task.seq, 'malformed setting');
-  }
-  return batch;
+  if (batch.stats != null && (typeof batch.stats !== 'object' || Array.isArray(batch.stats))) throw badBatch(seq, 'stats is not an object or null');
 }
 
-/** A zero-copy Buffer view of bytes decoded from the batch (better-sqlite3 binds Buffers). */
-function blob(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+/** Columns per row tuple (src/model/rows.ts). */
+const ROW_WIDTH: Record<UpsertTable, number> = { sessions: 12, artifacts: 8, levels: 2, highScores: 5, notices: 5, settings: 3, idempotencyKeys: 7 };
 
-/**
- * The session's bytes are bound as the main thread encoded them. The common case — an active
- * session that already has its row — updates `data` only, which touches no index (the indexes
- * cover status, ended_at and started_at); a new row or an ended session takes the full upsert.
- */
-function writeSession(store: Store, s: SessionRow): number {
-  const data = blob(s.data);
-  const updated = s.level == null && s.status === 'active' && store.st.updateActiveSessionData.run(data, s.id).changes === 1;
-  if (!updated) store.st.upsertSession.run(s.id, s.status, s.startedAtMs, s.endedAtMs ?? null, s.result ?? null, s.durationSeconds, data);
-  if (s.level != null) store.st.insertLevel.run(s.id, blob(s.level));
-  return 1;
+function writeLevel(store: Store, [sessionId, level]: LevelRow): number {
+  const { position, bounds } = level.trashCan;
+  // Written once: a later level row for the same session changes nothing and counts nothing.
+  if (store.st.insertLevel.run(sessionId, position.x, position.y, bounds.x, bounds.y, bounds.width, bounds.height).changes === 0) return 0;
+  level.terrain.forEach((s, idx) => {
+    store.st.insertSegment.run(sessionId, idx, s.id, s.type, s.bounds.x, s.bounds.y, s.bounds.width, s.bounds.height);
+  });
+  return 1 + level.terrain.length;
 }
 
 function writeBatch(store: Store, batch: WireBatch): number {
   const { st } = store;
+  const { upserts, deletes } = batch;
   let rows = 0;
-  for (const entry of batch.sessions) rows += writeSession(store, entry);
-  if (batch.stats != null) {
-    st.upsertStats.run(packr.pack(batch.stats));
-    rows++;
-  }
+  for (const row of upserts.sessions ?? []) rows += st.upsertSession.run(...row).changes;
+  for (const row of upserts.artifacts ?? []) rows += st.upsertArtifact.run(...row).changes;
+  for (const row of upserts.levels ?? []) rows += writeLevel(store, row);
   let maxHighScoreId = 0;
-  for (const h of batch.highScores) {
-    st.upsertHighScore.run(h.id, h.createdAtMs, packr.pack(h));
-    if (h.id > maxHighScoreId) maxHighScoreId = h.id;
-    rows++;
+  for (const row of upserts.highScores ?? []) {
+    rows += st.upsertHighScore.run(...row).changes;
+    if (row[0] > maxHighScoreId) maxHighScoreId = row[0];
   }
   if (maxHighScoreId > 0) st.raiseMaxHighScoreId.run(maxHighScoreId);
-  for (const n of batch.notices) {
-    st.upsertNotice.run(n.id, n.validFrom, n.validTo, packr.pack(n));
-    rows++;
-  }
-  for (const s of batch.settings) {
-    st.upsertSetting.run(s.key, packr.pack(s));
-    rows++;
-  }
+  for (const row of upserts.notices ?? []) rows += st.upsertNotice.run(...row).changes;
+  for (const row of upserts.settings ?? []) rows += st.upsertSetting.run(...row).changes;
+  for (const row of upserts.idempotencyKeys ?? []) rows += st.upsertIdempotencyKey.run(...row).changes;
+  for (const id of deletes.highScores ?? []) rows += st.deleteHighScore.run(id).changes;
+  for (const id of deletes.notices ?? []) rows += st.deleteNotice.run(id).changes;
+  if (batch.stats != null) rows += st.addCounts.run(batch.stats).changes;
   st.setMeta.run(batch.seq, 'last_seq');
   return rows;
 }
 
-export function applyBatch(store: Store, task: ApplyTask): ApplyReply {
-  if (!Number.isSafeInteger(task.seq) || task.seq < 1) throw badBatch(task.seq, 'seq must be a positive integer');
-  const batch = decodeBatch(task);
-  const started = performance.now();
+export function applyBatch(store: Store, batch: WireBatch): ApplyResult {
   const rows = store.db
     .transaction((): number | null => {
       const lastSeq = store.st.getMeta.get('last_seq') ?? 0;
-      if (task.seq <= lastSeq) return null;
+      if (batch.seq <= lastSeq) return null;
       return writeBatch(store, batch);
     })
     .immediate();
-  const commitMs = performance.now() - started;
-  return { ok: true, kind: 'apply', seq: task.seq, applied: rows !== null, rows: rows ?? 0, commitMs };
+  return { applied: rows !== null, rows: rows ?? 0 };
 }

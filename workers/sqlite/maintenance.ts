@@ -7,16 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type {
-  BackupReply,
-  BackupTask,
-  CheckpointReply,
-  CheckpointTask,
-  CloseReply,
-  RetentionReply,
-  RetentionTask,
-} from '../../src/model/protocol.js';
-import { WorkerFailure } from './errors.js';
+import type { CheckpointResult, RetentionResult } from '../../src/model/rows.js';
+import type { RetentionCutoffs } from '../driver.js';
+import { WorkerFailure } from '../failure.js';
 import type { CheckpointRow, Store } from './statements.js';
 
 export const MS_PER_DAY = 86_400_000;
@@ -28,39 +21,33 @@ export const RETENTION_CHUNK_ROWS = 1000;
  * all of it); the WAL restarts from its beginning at the next commit. TRUNCATE also empties
  * the -wal file, for shutdown.
  */
-export function checkpoint(store: Store, task: CheckpointTask): CheckpointReply {
+export function checkpoint(store: Store, mode: 'PASSIVE' | 'TRUNCATE'): CheckpointResult {
   let row: CheckpointRow | undefined;
-  if (task.mode === 'PASSIVE') row = store.st.checkpointPassive.get();
-  else if (task.mode === 'TRUNCATE') row = store.st.checkpointTruncate.get();
-  else throw new WorkerFailure('INTERNAL', `checkpoint: unknown mode ${String(task.mode)}`);
+  if (mode === 'PASSIVE') row = store.st.checkpointPassive.get();
+  else if (mode === 'TRUNCATE') row = store.st.checkpointTruncate.get();
+  else throw new WorkerFailure('INTERNAL', `checkpoint: unknown mode ${String(mode)}`);
   if (row === undefined) throw new WorkerFailure('SQLITE', 'checkpoint: wal_checkpoint returned no row');
-  return { ok: true, kind: 'checkpoint', busy: row.busy, logFrames: row.log, checkpointedFrames: row.checkpointed };
-}
-
-function cutoffMs(nowMs: number, days: number, name: string): number | null {
-  if (!Number.isFinite(days) || days < 0) {
-    throw new WorkerFailure('INTERNAL', `retention: ${name} must be a number >= 0 (0 keeps forever), got ${days}`);
-  }
-  return days === 0 ? null : nowMs - days * MS_PER_DAY;
+  return { busy: row.busy, logFrames: row.log, checkpointedFrames: row.checkpointed };
 }
 
 /**
- * Deletes ended sessions (and their levels) that ended before now - sessionRetentionDays, and
- * high scores created before now - highScoreRetentionDays. 0 days keeps forever. Deletes run
- * in chunks of RETENTION_CHUNK_ROWS rows, one short transaction each: retention is idempotent,
- * so a crash between chunks only leaves work for the next run.
+ * Deletes ended sessions (with their artifacts and level) that ended before `sessionCutoff`, and
+ * high scores created before `highScoreCutoff`; null keeps them. Deletes run in chunks of
+ * RETENTION_CHUNK_ROWS sessions, one short transaction each: retention is idempotent, so a crash
+ * between chunks only leaves work for the next run.
  */
-export function retention(store: Store, task: RetentionTask): RetentionReply {
-  if (!Number.isFinite(task.nowMs)) throw new WorkerFailure('INTERNAL', `retention: nowMs must be a number, got ${task.nowMs}`);
-  const sessionCutoff = cutoffMs(task.nowMs, task.sessionRetentionDays, 'sessionRetentionDays');
-  const highScoreCutoff = cutoffMs(task.nowMs, task.highScoreRetentionDays, 'highScoreRetentionDays');
+export function retention(store: Store, cutoffs: RetentionCutoffs): RetentionResult {
   const { db, st } = store;
+  const sessionCutoff = cutoffs.sessionsBeforeMs;
+  const highScoreCutoff = cutoffs.highScoresBeforeMs;
 
   const deleteSessionChunk = db.transaction((cutoff: number): number => {
     const ids = st.endedBefore.all(cutoff, RETENTION_CHUNK_ROWS);
     for (const id of ids) {
       st.deleteSession.run(id);
+      st.deleteArtifactsOf.run(id);
       st.deleteLevel.run(id);
+      st.deleteSegmentsOf.run(id);
     }
     return ids.length;
   });
@@ -82,7 +69,10 @@ export function retention(store: Store, task: RetentionTask): RetentionReply {
       deletedHighScores += n;
     }
   }
-  return { ok: true, kind: 'retention', deletedSessions, deletedHighScores };
+  for (let n = RETENTION_CHUNK_ROWS; n === RETENTION_CHUNK_ROWS; ) {
+    n = db.transaction(() => st.deleteIdempotencyBefore.run(cutoffs.idempotencyBeforeMs, RETENTION_CHUNK_ROWS).changes).immediate();
+  }
+  return { deletedSessions, deletedHighScores };
 }
 
 /**
@@ -91,8 +81,8 @@ export function retention(store: Store, task: RetentionTask): RetentionReply {
  * interleave with a half-copied backup; the copy is also compacted. It blocks applies for its
  * duration (the worker has one thread), so the main thread should schedule it off-peak.
  */
-export function backup(store: Store, task: BackupTask): BackupReply {
-  const destPath = path.resolve(task.destPath);
+export function backup(store: Store, dest: string): { totalPages: number } {
+  const destPath = path.resolve(dest);
   if (destPath === store.dbPath || destPath.startsWith(`${store.dbPath}-`)) {
     throw new WorkerFailure('INTERNAL', `backup: destination ${destPath} is the database itself`);
   }
@@ -109,16 +99,17 @@ export function backup(store: Store, task: BackupTask): BackupReply {
     fs.closeSync(fd);
   }
   const totalPages = Math.ceil(fs.statSync(destPath).size / store.st.pageSize.get()!);
-  return { ok: true, kind: 'backup', destPath, totalPages };
+  return { totalPages };
 }
 
 /** TRUNCATE checkpoint (the -wal file ends empty), then release the file and its lock. */
-export function close(store: Store): CloseReply {
+export function close(store: Store): void {
   try {
+    // The next start may skip quick_check (open.ts): this run ends with a consistent file.
+    store.st.setMeta.run(1, 'clean_close');
     store.st.checkpointTruncate.get();
   } finally {
     // Even when the checkpoint fails the lock is released; SQLite retries it on close.
     store.db.close();
   }
-  return { ok: true, kind: 'close' };
 }

@@ -7,21 +7,12 @@
  * its transaction, or open a file whose version is newer than `LATEST_SCHEMA_VERSION`
  * (open.ts refuses those before calling `migrate`).
  *
- * Schema (times are epoch ms integers; `data` columns hold plain msgpack, see protocol.ts):
- *   meta(key, value)                 'last_seq' (last applied batch), 'max_high_score_id'
- *   sessions(id, status, started_at, ended_at, result, duration_seconds, data)   mutable part
- *   session_levels(id, data)         immutable part (terrain, trash can), written once
- *   stats(id = 1, data)
- *   high_scores(id, created_at, data)   id assigned by the main thread
- *   notices(id, valid_from, valid_to, data)
- *   settings(key, data)
- *
- * Why levels have their own table: an UPDATE rewrites the whole row including overflow pages,
- * so a level kept in `sessions` would be rewritten with every score change; in its own table
- * it is written exactly once and the reload scan never walks over it.
+ * Schema 1–4 stored each entity as one msgpack document (a BLOB). Schema 5 (typed-rows.ts) keeps
+ * what a change touches as its own row with typed columns; migration 5 converts every document.
  */
 import type Database from 'better-sqlite3';
 import { decode } from '../../src/model/protocol.js';
+import { toTypedRows } from './typed-rows.js';
 
 export interface Migration {
   version: number;
@@ -113,6 +104,30 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX sessions_active_schedule ON sessions (status, id, started_at, duration_seconds) WHERE status = 'active';
         CREATE INDEX sessions_active_rowid ON sessions (status) WHERE status = 'active';
         DROP INDEX sessions_active;
+      `);
+    },
+  },
+  {
+    version: 5,
+    description: 'typed rows: session headers, one row per artifact, levels, counter columns (documents converted)',
+    up: toTypedRows,
+  },
+  {
+    version: 6,
+    description: 'idempotency keys: the answers of writes that carried one, per client, for safe retries',
+    up(db) {
+      db.exec(`
+        CREATE TABLE idempotency_keys (
+          client TEXT NOT NULL,
+          key TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          status INTEGER NOT NULL CHECK (status BETWEEN 200 AND 299),
+          body TEXT NOT NULL,
+          seq INTEGER NOT NULL CHECK (seq >= 1),
+          created_at INTEGER NOT NULL,
+          PRIMARY KEY (client, key)
+        );
+        CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
       `);
     },
   },
