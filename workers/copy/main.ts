@@ -16,6 +16,7 @@ import { messageOf } from '../failure.js';
 import { openPostgresCopyEndpoint } from '../postgres/copy.js';
 import { safeLocation } from '../postgres/open.js';
 import { copyDatabase } from './copy.js';
+import { openSqliteCopyEndpoint } from './sqlite-endpoint.js';
 import type { CopyEndpoint } from './endpoint.js';
 
 const USAGE = 'usage: npm run copy-db -- --from <postgres://…|sqlite:path> --to <postgres://…|sqlite:path>';
@@ -26,11 +27,7 @@ export async function openEndpoint(spec: string): Promise<CopyEndpoint> {
   if (/^postgres(ql)?:\/\//.test(spec)) {
     return openPostgresCopyEndpoint({ url: spec, poolSize: 2, statementTimeoutMs: COPY_STATEMENT_TIMEOUT_MS });
   }
-  if (spec.startsWith('sqlite:')) {
-    // Needs the schema-5 SQLite driver (workers/sqlite/, being rewritten) to offer the
-    // CopyEndpoint functions of workers/copy/endpoint.ts; wired at merge time.
-    throw new Error('the SQLite side of the copy is not wired into this build yet (needs openSqlite with the CopyEndpoint functions)');
-  }
+  if (spec.startsWith('sqlite:')) return openSqliteCopyEndpoint(spec.slice('sqlite:'.length));
   throw new Error(`cannot tell what ${safeLocation(spec)} is: expected postgres://… or sqlite:<path>`);
 }
 
