@@ -89,6 +89,19 @@ describe('openPostgres', () => {
     expect(await dump()).toEqual(before);
   });
 
+  it('reopens a current database without migrating, and refuses to create or migrate one on reopen (NOT_OPEN)', async () => {
+    const empty = await pg.server().createDatabase();
+    await expect(openPostgres({ url: empty, poolSize: 1, statementTimeoutMs: 5_000 }, true)).rejects.toMatchObject({
+      code: 'NOT_OPEN',
+      message: expect.stringContaining('is at schema version 0, not 6; not migrating during a reopen'),
+    });
+    expect(await tablesOf(empty)).toEqual([]);
+    const current = await pg.open();
+    const reopened = await openPostgres({ url: current.url, poolSize: 1, statementTimeoutMs: 5_000 }, true);
+    expect(reopened).toMatchObject({ created: false, migratedFrom: 6 });
+    await reopened.driver.close();
+  });
+
   it('answers UNAVAILABLE (retryable) when nothing listens at the URL', async () => {
     const port = await deadPort();
     const err = await openPostgres({ url: `postgres://u:secret@127.0.0.1:${port}/x`, poolSize: 1, statementTimeoutMs: 1_000 }).catch((e: unknown) => e);

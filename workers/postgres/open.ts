@@ -8,7 +8,7 @@
  *
  * Usage (workers/persist.ts wires it; config.ts gives the three values):
  *
- *   const opened = await openPostgres({ url, poolSize, statementTimeoutMs });
+ *   const opened = await openPostgres({ url, poolSize, statementTimeoutMs }, reopen);
  *   opened.driver.apply(batch) … await opened.driver.close();
  *
  * Never: log or put in an error the URL's password (`location` is the URL without it), leave the
@@ -53,7 +53,11 @@ function checkOptions(options: PostgresOptions): void {
   }
 }
 
-export async function openPostgres(options: PostgresOptions): Promise<OpenedDriver> {
+/**
+ * `reopen`: a lazy reopen in a replaced worker thread (workers/persist.ts): the database must
+ * already be at the latest schema; nothing is created or migrated (NOT_OPEN otherwise).
+ */
+export async function openPostgres(options: PostgresOptions, reopen = false): Promise<OpenedDriver> {
   checkOptions(options);
   const location = safeLocation(options.url);
   const pool = createPool(options);
@@ -62,6 +66,12 @@ export async function openPostgres(options: PostgresOptions): Promise<OpenedDriv
       // Checked before anything is written (migrate checks again under its lock).
       const found = await schemaVersionOf(client);
       if (found > LATEST_PG_SCHEMA_VERSION) throw schemaTooNew(location, found);
+      if (reopen && found !== LATEST_PG_SCHEMA_VERSION) {
+        throw new WorkerFailure(
+          'NOT_OPEN',
+          `no database is open and ${location} is at schema version ${found}, not ${LATEST_PG_SCHEMA_VERSION}; not migrating during a reopen`,
+        );
+      }
       return migrate(client, location);
     });
     return {
