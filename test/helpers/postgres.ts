@@ -173,6 +173,7 @@ export async function startPostgres(): Promise<TestPostgres> {
         '-c', 'full_page_writes=off',
         '-c', 'shared_buffers=16MB',
         '-c', 'max_connections=100', // each test file opens several pools
+        '-c', 'max_parallel_workers_per_gather=0', // 2 shared cores; no DSM segments in a small /dev/shm
       ],
       { ...ids, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
