@@ -7,13 +7,30 @@
 // row in README.md, and a test checks that table against CONFIG_ENV_NAMES both ways.
 
 import { parseScryptHash } from './admin/password.js';
-import { anyTextKnob, booleanKnob, integerKnob, type Knob, oneOfKnob, optionalTextKnob, pathKnob, Rejection, secretKnob, textKnob } from './config/knobs.js';
+import {
+  anyTextKnob,
+  booleanKnob,
+  integerKnob,
+  type Knob,
+  maskUrlPassword,
+  oneOfKnob,
+  optionalTextKnob,
+  pathKnob,
+  postgresUrlKnob,
+  Rejection,
+  secretKnob,
+  textKnob,
+} from './config/knobs.js';
 import { closestName } from './config/suggest.js';
+
+export { describeDurability } from './config/durability.js';
 
 export const ACK_MODES = ['durable', 'memory'] as const;
 export type AckMode = (typeof ACK_MODES)[number];
 export const SQLITE_SYNCHRONOUS_MODES = ['NORMAL', 'FULL'] as const;
 export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
+export const STORAGE_KINDS = ['sqlite', 'postgres'] as const;
+export type StorageKind = (typeof STORAGE_KINDS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -22,8 +39,16 @@ export interface Config {
   /** TCP port; 0 = any free port (tests). */
   readonly port: number;
   readonly host: string;
-  /** Absolute path of the SQLite file the persistence worker owns. */
+  /** Which database the persistence worker writes to. */
+  readonly storage: StorageKind;
+  /** Absolute path of the SQLite file the persistence worker owns (storage=sqlite). */
   readonly dbPath: string;
+  /** PostgreSQL connection URL (storage=postgres); holds a password: log `printableConfig()`, never this. */
+  readonly pgUrl: string | null;
+  /** Most connections the PostgreSQL driver opens. */
+  readonly pgPoolSize: number;
+  /** statement_timeout of every PostgreSQL connection. */
+  readonly pgStatementTimeoutMs: number;
   /** Absolute path of a directory served as static files; null = none. */
   readonly staticDir: string | null;
   /** Requests per minute per client; 0 = limiter off. */
@@ -74,10 +99,15 @@ export interface Config {
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_STORAGE: StorageKind = 'sqlite';
 /** Relative: resolved against the `cwd` given to loadConfig. */
 export const DEFAULT_DB_PATH = 'data/vibefixer.sqlite';
 /** No static files. */
 export const DEFAULT_STATIC_DIR = null;
+/** No PostgreSQL: required when VIBEFIXER_STORAGE=postgres. */
+export const DEFAULT_PG_URL = null;
+export const DEFAULT_PG_POOL_SIZE = 4;
+export const DEFAULT_PG_STATEMENT_TIMEOUT_MS = 5_000;
 export const DEFAULT_RATE_LIMIT_PER_MIN = 600;
 export const DEFAULT_TRUST_PROXY = false;
 export const DEFAULT_ACK: AckMode = 'durable';
@@ -115,10 +145,14 @@ const MS = 'milliseconds';
 const KNOBS: { readonly [K in keyof Config]: Knob<Config[K]> } = {
   port: integerKnob('PORT', DEFAULT_PORT, 0, 65_535),
   host: textKnob('HOST', DEFAULT_HOST, 'a host name or IP address'),
+  storage: oneOfKnob('VIBEFIXER_STORAGE', STORAGE_KINDS, DEFAULT_STORAGE),
   dbPath: pathKnob('VIBEFIXER_DB_PATH', DEFAULT_DB_PATH, 'a file path', {
     ':memory:':
       'is not allowed: the persistence worker thread owns a database file, and an in-memory database would lose every write at restart',
   }),
+  pgUrl: postgresUrlKnob('VIBEFIXER_PG_URL'),
+  pgPoolSize: integerKnob('VIBEFIXER_PG_POOL_SIZE', DEFAULT_PG_POOL_SIZE, 1, 100, 'connections'),
+  pgStatementTimeoutMs: integerKnob('VIBEFIXER_PG_STATEMENT_TIMEOUT_MS', DEFAULT_PG_STATEMENT_TIMEOUT_MS, 100, 600_000, MS),
   staticDir: pathKnob('VIBEFIXER_STATIC_DIR', DEFAULT_STATIC_DIR, 'a directory path'),
   rateLimitPerMin: integerKnob('VIBEFIXER_RATE_LIMIT_PER_MIN', DEFAULT_RATE_LIMIT_PER_MIN, 0, 1_000_000, 'requests per minute'),
   trustProxy: booleanKnob('VIBEFIXER_TRUST_PROXY', DEFAULT_TRUST_PROXY),
@@ -207,8 +241,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = '.'): 
     const unset = raw === undefined || (raw === '' && knob.emptyIsUnset === true);
     const value = unset ? knob.fallback(cwd) : raw === '' ? new Rejection('is empty, not unset') : knob.parse(raw, cwd);
     if (value instanceof Rejection) {
-      // Secrets are never echoed, not even in a start-up error.
-      const shownRaw = SECRET_ENV.has(knob.env) || knob.secret === true ? '"[REDACTED]"' : JSON.stringify(raw);
+      // Secrets are never echoed, not even in a start-up error; a URL shows with its password masked.
+      const shownRaw = knob.shown !== undefined ? JSON.stringify(knob.shown(raw as string)) : SECRET_ENV.has(knob.env) || knob.secret === true ? '"[REDACTED]"' : JSON.stringify(raw);
       problems.push(`${knob.env}=${shownRaw} ${value.why} (expected ${knob.expected})`);
       failed.add(field);
     } else {
@@ -233,6 +267,29 @@ function crossFieldProblems(config: Config, env: Record<string, string | undefin
     );
   }
   problems.push(...adminProblems(config, failed));
+  problems.push(...storageProblems(config, env, failed));
+  return problems;
+}
+
+/**
+ * PostgreSQL needs its URL; a PostgreSQL knob set while SQLite runs is a mistake (most likely a forgotten
+ * VIBEFIXER_STORAGE=postgres), refused rather than silently running on the SQLite file.
+ */
+function storageProblems(config: Config, env: Record<string, string | undefined>, failed: Set<Field>): string[] {
+  if (failed.has('storage')) return [];
+  const set = (field: Field) => env[KNOBS[field].env] !== undefined;
+  const storage = `VIBEFIXER_STORAGE=${config.storage}${set('storage') ? '' : ' (default)'}`;
+  const problems: string[] = [];
+  if (config.storage === 'postgres') {
+    // The SQLite knobs are ignored here, not refused: the Docker image sets VIBEFIXER_DB_PATH.
+    if (!set('pgUrl')) problems.push(`${storage} needs VIBEFIXER_PG_URL (the database to connect to)`);
+  } else {
+    for (const field of ['pgUrl', 'pgPoolSize', 'pgStatementTimeoutMs'] as const) {
+      if (set(field)) {
+        problems.push(`${KNOBS[field].env} is set but ${storage}: it applies to PostgreSQL only; set VIBEFIXER_STORAGE=postgres or unset it`);
+      }
+    }
+  }
   return problems;
 }
 
@@ -248,13 +305,14 @@ function adminProblems(config: Config, failed: Set<Field>): string[] {
   return [];
 }
 
-/** The configuration as it may be logged: every secret (admin password, its hash, the metrics token) replaced. */
+/** The configuration as it may be logged: every secret (admin password, its hash, the metrics token, the PostgreSQL password) replaced. */
 export function printableConfig(c: Config): Record<string, unknown> {
   return {
     ...c,
     adminPassword: c.adminPassword === null ? null : '[REDACTED]',
     adminPasswordHash: c.adminPasswordHash === null ? null : '[REDACTED]',
     metricsToken: c.metricsToken === null ? null : '[REDACTED]',
+    pgUrl: c.pgUrl === null ? null : maskUrlPassword(c.pgUrl),
   };
 }
 
@@ -275,22 +333,6 @@ function unknownNameProblems(env: Record<string, string | undefined>): string[] 
     problems.push(`${name} is not a known setting; ${hint}`);
   }
   return problems;
-}
-
-/** One sentence on what an answered write survives with these settings; printed at start-up. */
-export function describeDurability(c: Config): string {
-  const sync = `synchronous=${c.sqliteSynchronous}`;
-  if (c.ack === 'durable') {
-    return c.sqliteSynchronous === 'FULL'
-      ? `ack=durable, ${sync}: an answered write survives a process crash (kill -9) and a power loss (one fsync per commit)`
-      : `ack=durable, ${sync}: an answered write survives a process crash (kill -9); a power loss may lose the last commits (those since the last WAL checkpoint)`;
-  }
-  const lost =
-    `at most the writes of the last ~${c.flushIntervalMs} ms plus one commit ` +
-    `(while commits fail: every pending write, up to ${c.queueMaxPending} entities)`;
-  return c.sqliteSynchronous === 'FULL'
-    ? `ack=memory, flush every ${c.flushIntervalMs} ms, ${sync}: a process crash or a power loss loses ${lost}`
-    : `ack=memory, flush every ${c.flushIntervalMs} ms, ${sync}: a process crash loses ${lost}; a power loss may also lose the commits since the last WAL checkpoint`;
 }
 
 /** True for an address only this machine can reach. */

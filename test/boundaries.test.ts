@@ -48,6 +48,10 @@ describe('boundaries of DESIGN.md', () => {
     expect(importers((s) => s === 'better-sqlite3').filter((f) => !f.startsWith('workers/'))).toEqual([]);
   });
 
+  it('only workers/postgres/ imports pg (node-postgres)', () => {
+    expect(importers((s) => s === 'pg').filter((f) => !f.startsWith('workers/postgres/'))).toEqual([]);
+  });
+
   it('only the worker client (and the worker itself) import piscina', () => {
     const bad = importers((s) => s === 'piscina').filter((f) => f !== 'src/persist/client.ts' && !f.startsWith('workers/'));
     expect(bad).toEqual([]);

@@ -10,6 +10,7 @@ import {
   DEFAULT_HOST,
   DEFAULT_LOG_LEVEL,
   DEFAULT_SQLITE_SYNCHRONOUS,
+  DEFAULT_STORAGE,
   DEFAULT_TRUST_PROXY,
   describeDurability,
   isLoopbackHost,
@@ -35,6 +36,9 @@ function problemsOf(env: Record<string, string | undefined>): readonly string[] 
   }
   throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
 }
+
+/** The two variables a PostgreSQL configuration needs. */
+const PG = { VIBEFIXER_STORAGE: 'postgres', VIBEFIXER_PG_URL: 'postgres://app:s3cret@db.internal:5432/game' };
 
 interface IntegerCase {
   env: string;
@@ -99,6 +103,14 @@ const INTEGER_CASES: IntegerCase[] = [
   { env: 'VIBEFIXER_WS_IDLE_TIMEOUT_S', field: 'wsIdleTimeoutS', fallback: 120, min: 8, max: 960, valid: ['60', 60],
     notInteger: ['2m', 'VIBEFIXER_WS_IDLE_TIMEOUT_S="2m" is not an integer (expected 8..960 seconds)'],
     outOfRange: ['4', 'VIBEFIXER_WS_IDLE_TIMEOUT_S="4" is out of range (expected 8..960 seconds)'] },
+  { env: 'VIBEFIXER_PG_POOL_SIZE', field: 'pgPoolSize', fallback: 4, min: 1, max: 100, valid: ['16', 16],
+    alongside: PG,
+    notInteger: ['four', 'VIBEFIXER_PG_POOL_SIZE="four" is not an integer (expected 1..100 connections)'],
+    outOfRange: ['0', 'VIBEFIXER_PG_POOL_SIZE="0" is out of range (expected 1..100 connections)'] },
+  { env: 'VIBEFIXER_PG_STATEMENT_TIMEOUT_MS', field: 'pgStatementTimeoutMs', fallback: 5000, min: 100, max: 600000, valid: ['30000', 30000],
+    alongside: PG,
+    notInteger: ['5s', 'VIBEFIXER_PG_STATEMENT_TIMEOUT_MS="5s" is not an integer (expected 100..600000 milliseconds)'],
+    outOfRange: ['99', 'VIBEFIXER_PG_STATEMENT_TIMEOUT_MS="99" is out of range (expected 100..600000 milliseconds)'] },
   { env: 'VIBEFIXER_WS_MAX_CONNECTIONS', field: 'wsMaxConnections', fallback: 10000, min: 1, max: 1000000, valid: ['50000', 50000],
     notInteger: ['unlimited', 'VIBEFIXER_WS_MAX_CONNECTIONS="unlimited" is not an integer (expected 1..1000000 connections)'],
     outOfRange: ['0', 'VIBEFIXER_WS_MAX_CONNECTIONS="0" is out of range (expected 1..1000000 connections)'] },
@@ -283,7 +295,8 @@ describe('loadConfig: names', () => {
 describe('loadConfig: the whole result', () => {
   it('loads every default from an empty environment', () => {
     expect(load({})).toEqual({
-      port: 3000, host: '0.0.0.0', dbPath: '/srv/vibefixer/data/vibefixer.sqlite', staticDir: null,
+      port: 3000, host: '0.0.0.0', storage: 'sqlite', dbPath: '/srv/vibefixer/data/vibefixer.sqlite', pgUrl: null,
+      pgPoolSize: 4, pgStatementTimeoutMs: 5000, staticDir: null,
       rateLimitPerMin: 600, trustProxy: false, ack: 'durable', flushIntervalMs: 100, flushMaxBatch: 500,
       queueMaxPending: 200000, sqliteSynchronous: 'NORMAL', shutdownTimeoutMs: 10000, durableWaitMs: 5000,
       retryMaxBackoffMs: 5000, checkpointIntervalMs: 1000, staleSweepIntervalMs: 30000, sessionRetentionDays: 30,
@@ -361,7 +374,79 @@ describe('loadConfig: cross-field rules', () => {
   });
 });
 
+describe('loadConfig: storage driver', () => {
+  it('VIBEFIXER_STORAGE defaults to sqlite and takes postgres in any case', () => {
+    expect(load({}).storage).toBe(DEFAULT_STORAGE);
+    expect(load({ ...PG, VIBEFIXER_STORAGE: 'PostgreS' }).storage).toBe('postgres');
+    expect(problemsOf({ VIBEFIXER_STORAGE: 'mysql' })).toEqual([
+      'VIBEFIXER_STORAGE="mysql" is not an accepted value (expected sqlite or postgres)',
+    ]);
+  });
+
+  it('takes a postgres:// or postgresql:// URL as it is, with the pool and timeout knobs', () => {
+    const config = load({ ...PG, VIBEFIXER_PG_POOL_SIZE: '8', VIBEFIXER_PG_STATEMENT_TIMEOUT_MS: '2500' });
+    expect(config).toMatchObject({ storage: 'postgres', pgUrl: PG.VIBEFIXER_PG_URL, pgPoolSize: 8, pgStatementTimeoutMs: 2500 });
+    const other = 'postgresql://db.internal/game?sslmode=require&application_name=x';
+    expect(load({ ...PG, VIBEFIXER_PG_URL: other }).pgUrl).toBe(other);
+  });
+
+  it('refuses a VIBEFIXER_PG_URL that is not a PostgreSQL URL with a host, never showing its password', () => {
+    const cases: Array<[string, string]> = [
+      ['db.internal:5432/game', 'VIBEFIXER_PG_URL="db.internal:5432/game" is not a postgres:// URL'],
+      ['mysql://app:s3cret@db/game', 'VIBEFIXER_PG_URL="mysql://app:***@db/game" is not a postgres:// URL'],
+      ['postgres:///game', 'VIBEFIXER_PG_URL="postgres:///game" has no host'],
+      ['postgres://app:s3cret@/game', 'VIBEFIXER_PG_URL="postgres://app:***@/game" is not a URL'],
+      ['postgres://app:s3cret@db:port/game', 'VIBEFIXER_PG_URL="postgres://app:***@db:port/game" is not a URL'],
+      ['postgres://db/game?password=s3cret ', 'VIBEFIXER_PG_URL="postgres://db/game?password=*** " has leading or trailing whitespace'],
+      ['not a url', 'VIBEFIXER_PG_URL="not a url" is not a URL'],
+    ];
+    for (const [raw, line] of cases) {
+      expect(problemsOf({ ...PG, VIBEFIXER_PG_URL: raw })).toEqual([`${line} (expected a postgres:// or postgresql:// URL with a host)`]);
+    }
+    expect(problemsOf({ ...PG, VIBEFIXER_PG_URL: '' })).toEqual([
+      'VIBEFIXER_PG_URL="" is empty, not unset (expected a postgres:// or postgresql:// URL with a host)',
+    ]);
+  });
+
+  it('needs VIBEFIXER_PG_URL with postgres, and ignores the SQLite knobs then (the Docker image sets VIBEFIXER_DB_PATH)', () => {
+    expect(problemsOf({ VIBEFIXER_STORAGE: 'postgres' })).toEqual([
+      'VIBEFIXER_STORAGE=postgres needs VIBEFIXER_PG_URL (the database to connect to)',
+    ]);
+    expect(load({ ...PG, VIBEFIXER_DB_PATH: '/data/vibefixer.sqlite', VIBEFIXER_SQLITE_SYNCHRONOUS: 'FULL' }).storage).toBe('postgres');
+  });
+
+  it('refuses the PostgreSQL knobs with sqlite (the default), so a forgotten VIBEFIXER_STORAGE is not silently SQLite', () => {
+    expect(problemsOf({ VIBEFIXER_PG_URL: PG.VIBEFIXER_PG_URL, VIBEFIXER_PG_POOL_SIZE: '2', VIBEFIXER_PG_STATEMENT_TIMEOUT_MS: '1000' })).toEqual([
+      'VIBEFIXER_PG_URL is set but VIBEFIXER_STORAGE=sqlite (default): it applies to PostgreSQL only; set VIBEFIXER_STORAGE=postgres or unset it',
+      'VIBEFIXER_PG_POOL_SIZE is set but VIBEFIXER_STORAGE=sqlite (default): it applies to PostgreSQL only; set VIBEFIXER_STORAGE=postgres or unset it',
+      'VIBEFIXER_PG_STATEMENT_TIMEOUT_MS is set but VIBEFIXER_STORAGE=sqlite (default): it applies to PostgreSQL only; set VIBEFIXER_STORAGE=postgres or unset it',
+    ]);
+  });
+
+  it('checks the storage rules only when VIBEFIXER_STORAGE itself is valid', () => {
+    expect(problemsOf({ VIBEFIXER_STORAGE: 'pg', VIBEFIXER_PG_URL: PG.VIBEFIXER_PG_URL })).toEqual([
+      'VIBEFIXER_STORAGE="pg" is not an accepted value (expected sqlite or postgres)',
+    ]);
+  });
+
+  it('masks the password when the configuration is logged', () => {
+    const logged = printableConfig(load(PG));
+    expect(logged.pgUrl).toBe('postgres://app:***@db.internal:5432/game');
+    expect(JSON.stringify(logged)).not.toContain('s3cret');
+    expect(printableConfig(load({})).pgUrl).toBeNull();
+  });
+});
+
 describe('describeDurability', () => {
+  it('states what a PostgreSQL commit survives, without the SQLite setting', () => {
+    expect(describeDurability(load(PG))).toBe(
+      'ack=durable, storage=postgres: an answered write survives a crash of this process and of PostgreSQL (a commit returns after the WAL is flushed, if the server keeps synchronous_commit=on and fsync=on)',
+    );
+    expect(describeDurability(load({ ...PG, VIBEFIXER_ACK: 'memory' }))).toBe(
+      'ack=memory, flush every 100 ms, storage=postgres: a process crash loses at most the writes of the last ~100 ms plus one commit (while commits fail: every pending write, up to 200000 entities)',
+    );
+  });
+
   it('states that durable answers survive a crash, and a power loss only with FULL', () => {
     expect(describeDurability(load({}))).toBe(
       'ack=durable, synchronous=NORMAL: an answered write survives a process crash (kill -9); a power loss may lose the last commits (those since the last WAL checkpoint)',

@@ -27,6 +27,8 @@ export interface Knob<T> {
   readonly emptyIsUnset?: boolean;
   /** A secret: its value is never repeated in an error message. */
   readonly secret?: boolean;
+  /** How a set value is shown in a problem line; absent = as is. Secrets are masked here. */
+  readonly shown?: (raw: string) => string;
 }
 
 const INTEGER = /^-?\d+$/;
@@ -134,6 +136,7 @@ export function optionalTextKnob(env: string, maxLength: number, expected: strin
 export function anyTextKnob(env: string, expected: string): Knob<string | null> {
   return { env, expected, emptyIsUnset: true, fallback: () => null, parse: (raw) => (raw.trim() === '' ? new Rejection('is blank') : raw) };
 }
+
 const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
 
 /**
@@ -149,6 +152,40 @@ export function secretKnob(env: string, min: number, max: number): Knob<string |
     parse: (raw) => {
       if (raw.length < min || raw.length > max) return new Rejection(raw.length < min ? 'is too short' : 'is too long');
       return BEARER_TOKEN.test(raw) ? raw : new Rejection('has characters a bearer token cannot carry');
+    },
+  };
+}
+
+/**
+ * The password of a connection URL replaced by `***` (in `user:password@` and in a `password=`
+ * query parameter), whether or not the rest parses: safe for error lines and logs.
+ */
+export function maskUrlPassword(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*:).*@/i, '$1***@').replace(/([?&]password=)[^&#\s]*/gi, '$1***');
+}
+
+/**
+ * A PostgreSQL connection URL (postgres:// or postgresql://, with a host); null when unset. Its
+ * password never appears in a problem line.
+ */
+export function postgresUrlKnob(env: string): Knob<string | null> {
+  return {
+    env,
+    expected: 'a postgres:// or postgresql:// URL with a host',
+    fallback: () => null,
+    shown: maskUrlPassword,
+    parse: (raw) => {
+      const bad = untrimmed(raw);
+      if (bad !== undefined) return bad;
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        return new Rejection('is not a URL');
+      }
+      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return new Rejection('is not a postgres:// URL');
+      if (url.hostname === '') return new Rejection('has no host');
+      return raw;
     },
   };
 }

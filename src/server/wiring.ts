@@ -22,6 +22,9 @@ export class StartupError extends Error {
 
 /** The storage the configuration names, as the worker opens it. */
 export function storageOptions(config: Config): StorageOptions {
+  if (config.storage === 'postgres' && config.pgUrl !== null) {
+    return { driver: 'postgres', url: config.pgUrl, poolSize: config.pgPoolSize, statementTimeoutMs: config.pgStatementTimeoutMs };
+  }
   return { driver: 'sqlite', dbPath: config.dbPath, synchronous: config.sqliteSynchronous };
 }
 

@@ -1,0 +1,131 @@
+/**
+ * Shared fixtures of the PostgreSQL driver tests (test/postgres.*.test.ts): one real server per
+ * test file (test/helpers/postgres.ts), a fresh database per test, and row builders in the
+ * tuple shapes of src/model/rows.ts.
+ * Never: share a database between tests, or leave a driver or server running after the file.
+ */
+import { afterAll, beforeAll } from 'vitest';
+import pg from 'pg';
+import type { OpenedDriver } from '../workers/driver.js';
+import { openPostgres } from '../workers/postgres/open.js';
+import {
+  emptyStatsDelta,
+  type ArtifactRow,
+  type HighScoreRow,
+  type IdempotencyRow,
+  type LevelRow,
+  type NoticeRow,
+  type SessionRow,
+  type SettingRow,
+  type StatsDelta,
+  type WireBatch,
+} from '../src/model/rows.js';
+import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+
+export const T0 = 1_700_000_000_000;
+
+/** Starts one server for the calling test file and stops it (and every driver opened) after it. */
+export function usePostgres(): { server: () => TestPostgres; open: (url?: string, timeoutMs?: number) => Promise<Opened> } {
+  let server: TestPostgres | null = null;
+  const opened: OpenedDriver[] = [];
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(async () => {
+    for (const o of opened.splice(0)) await o.driver.close().catch(() => undefined);
+    await server?.destroy();
+  });
+  const get = () => {
+    if (server === null) throw new Error('postgres not started');
+    return server;
+  };
+  return {
+    server: get,
+    /** Opens the driver on `url` (default: a fresh database). */
+    async open(url?: string, statementTimeoutMs = 5_000) {
+      const target = url ?? (await get().createDatabase());
+      const o = await openPostgres({ url: target, poolSize: 4, statementTimeoutMs });
+      opened.push(o);
+      return { ...o, url: target };
+    },
+  };
+}
+
+export type Opened = OpenedDriver & { url: string };
+
+/** BIGINT as a JS number, as the driver reads it (every BIGINT in the tests is a safe integer). */
+const INT8_AS_NUMBER = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+} as unknown as pg.CustomTypesConfig;
+
+/** One statement on a direct connection, for checks the driver does not expose. */
+export async function sql<R extends pg.QueryResultRow = Record<string, unknown>>(
+  url: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url, types: INT8_AS_NUMBER });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export function sessionRow(id: string, overrides: Partial<Record<number, unknown>> = {}): SessionRow {
+  const row: SessionRow = [id, 'active', `seed-${id}`, T0, 120.5, 87.5, 3, 2, 2, null, null, null];
+  for (const [i, v] of Object.entries(overrides)) (row as unknown[])[Number(i)] = v;
+  return row;
+}
+
+export function endedRow(id: string, endedAtMs: number): SessionRow {
+  return [id, 'ended', `seed-${id}`, T0, 120, 100, 7, 0, 2, endedAtMs, 'ended', 'won'];
+}
+
+export function artifactRows(sessionId: string, n = 2): ArtifactRow[] {
+  return Array.from({ length: n }, (_, i): ArtifactRow => [sessionId, i, `artifact_${i}`, 10.25 + i, 20.5, i % 2 === 0 ? 'ground' : 'inAir', T0 + i, T0 + 100 + i]);
+}
+
+export function levelRow(sessionId: string): LevelRow {
+  return [
+    sessionId,
+    {
+      terrain: [
+        { id: 'terrain_ground', type: 'ground', bounds: { x: 0, y: 500, width: 800, height: 100 } },
+        { id: 'terrain_1', type: 'stone', bounds: { x: 120.5, y: 400, width: 64, height: 16 } },
+      ],
+      trashCan: { position: { x: 700, y: 450 }, bounds: { x: 680, y: 430, width: 40, height: 50.5 } },
+    },
+  ];
+}
+
+export function highScoreRow(id: number, createdAtMs = T0 + id): HighScoreRow {
+  return [id, createdAtMs, `player${id}`, id % 2 === 0 ? 'lost' : 'won', id];
+}
+
+export function noticeRow(id: string): NoticeRow {
+  return [id, `Title ${id}`, 'Maintenance tonight', '2026-01-01T00:00:00.000Z', '2026-12-31T00:00:00.000Z'];
+}
+
+export function settingRow(key: string, value: number): SettingRow {
+  return [key, value, T0];
+}
+
+export function delta(overrides: Partial<StatsDelta> = {}): StatsDelta {
+  return { ...emptyStatsDelta(), ...overrides };
+}
+
+export function batch(seq: number, parts: Partial<Omit<WireBatch, 'seq'>> = {}): WireBatch {
+  return { seq, upserts: {}, deletes: {}, stats: null, ...parts };
+}
+
+/** The rest with `highScoreLimit` newest high scores and every idempotency key (up to 1000). */
+export function restQuery(highScoreLimit: number) {
+  return { highScoreLimit, idempotencySinceMs: 0, idempotencyLimit: 1000 };
+}
+
+export function idempotencyRow(client: string, key: string, createdAtMs = T0, seq = 1): IdempotencyRow {
+  return [client, key, `fp-${key}`, 201, `{"ok":"${key}"}`, seq, createdAtMs];
+}

@@ -1,0 +1,134 @@
+/**
+ * Opening the PostgreSQL driver: migrations from an empty database, a second open that finds the
+ * schema current, two servers opening at once, refusal of a newer schema with the database left
+ * untouched, an unreachable server, and a location that never shows the password.
+ */
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { WorkerFailure } from '../workers/failure.js';
+import { LATEST_PG_SCHEMA_VERSION, PG_MIGRATIONS } from '../workers/postgres/migrations.js';
+import { openPostgres, safeLocation } from '../workers/postgres/open.js';
+import { batch, sessionRow, sql, usePostgres } from './postgres.fixtures.js';
+
+const pg = usePostgres();
+
+const TABLES = ['artifacts', 'idempotency_keys', 'level_segments', 'meta', 'notices', 'session_levels', 'sessions', 'settings', 'stats', 'high_scores', 'vibefixer_schema'].sort();
+
+async function tablesOf(url: string): Promise<string[]> {
+  const rows = await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+  return rows.map((r) => r.t);
+}
+
+/** A port with nothing listening on it (bound, then closed). */
+function deadPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('openPostgres', () => {
+  it('migrates an empty database to the latest schema and says so', async () => {
+    const url = await pg.server().createDatabase();
+    expect(await tablesOf(url)).toEqual([]);
+    const opened = await pg.open(url);
+    expect(opened).toMatchObject({ created: true, migratedFrom: 0, schemaVersion: LATEST_PG_SCHEMA_VERSION, quarantinedTo: null, quarantineReason: null });
+    expect(LATEST_PG_SCHEMA_VERSION).toBe(6);
+    expect(await tablesOf(url)).toEqual(TABLES);
+    expect(await sql(url, 'SELECT version, description FROM vibefixer_schema')).toEqual(
+      PG_MIGRATIONS.map((m) => ({ version: m.version, description: m.description })),
+    );
+    expect(await sql(url, 'SELECT key, value::float8 AS value FROM meta ORDER BY key')).toEqual([
+      { key: 'last_seq', value: 0 },
+      { key: 'max_high_score_id', value: 0 },
+    ]);
+    expect(await sql(url, 'SELECT count(*)::int AS n FROM stats')).toEqual([{ n: 1 }]);
+    expect(await opened.driver.lastSeq()).toBe(0);
+  });
+
+  it('opens a current database without migrating and keeps its data', async () => {
+    const first = await pg.open();
+    await first.driver.apply(batch(1, { upserts: { sessions: [sessionRow('s1')] } }));
+    await first.driver.close();
+    const again = await pg.open(first.url);
+    expect(again).toMatchObject({ created: false, migratedFrom: 6, schemaVersion: 6 });
+    expect(await again.driver.lastSeq()).toBe(1);
+    expect((await sql(first.url, 'SELECT count(*)::int AS n FROM vibefixer_schema'))[0]).toEqual({ n: 2 });
+  });
+
+  it('migrates once when several servers open the same empty database at once (advisory lock)', async () => {
+    const url = await pg.server().createDatabase();
+    const all = await Promise.all([1, 2, 3].map(() => pg.open(url)));
+    expect(all.map((o) => o.migratedFrom).sort()).toEqual([0, 6, 6]);
+    expect(all.map((o) => o.created).sort()).toEqual([false, false, true]);
+    expect(await sql(url, 'SELECT version FROM vibefixer_schema ORDER BY 1')).toEqual([{ version: 5 }, { version: 6 }]);
+    expect(await tablesOf(url)).toEqual(TABLES);
+  });
+
+  it('refuses a database whose schema is newer with SCHEMA_TOO_NEW and changes nothing in it', async () => {
+    const opened = await pg.open();
+    await opened.driver.apply(batch(1, { upserts: { sessions: [sessionRow('s1')] } }));
+    await opened.driver.close();
+    await sql(opened.url, "INSERT INTO vibefixer_schema (version, description) VALUES (7, 'from the future')");
+    const dump = async () => ({
+      tables: await tablesOf(opened.url),
+      schema: await sql(opened.url, 'SELECT version, description, applied_at FROM vibefixer_schema ORDER BY version'),
+      meta: await sql(opened.url, 'SELECT * FROM meta ORDER BY key'),
+      sessions: await sql(opened.url, 'SELECT * FROM sessions'),
+      stats: await sql(opened.url, 'SELECT * FROM stats'),
+    });
+    const before = await dump();
+    const err = await openPostgres({ url: opened.url, poolSize: 2, statementTimeoutMs: 5_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerFailure);
+    expect(err).toMatchObject({ code: 'SCHEMA_TOO_NEW', retryable: false });
+    expect((err as Error).message).toContain('has schema version 7 but this server knows up to 6');
+    expect((err as Error).message).not.toContain('vibefixer-test'); // the password
+    expect(await dump()).toEqual(before);
+  });
+
+  it('reopens a current database without migrating, and refuses to create or migrate one on reopen (NOT_OPEN)', async () => {
+    const empty = await pg.server().createDatabase();
+    await expect(openPostgres({ url: empty, poolSize: 1, statementTimeoutMs: 5_000 }, true)).rejects.toMatchObject({
+      code: 'NOT_OPEN',
+      message: expect.stringContaining('is at schema version 0, not 6; not migrating during a reopen'),
+    });
+    expect(await tablesOf(empty)).toEqual([]);
+    const current = await pg.open();
+    const reopened = await openPostgres({ url: current.url, poolSize: 1, statementTimeoutMs: 5_000 }, true);
+    expect(reopened).toMatchObject({ created: false, migratedFrom: 6 });
+    await reopened.driver.close();
+  });
+
+  it('answers UNAVAILABLE (retryable) when nothing listens at the URL', async () => {
+    const port = await deadPort();
+    const err = await openPostgres({ url: `postgres://u:secret@127.0.0.1:${port}/x`, poolSize: 1, statementTimeoutMs: 1_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+    expect((err as Error).message).toMatch(new RegExp(`^open postgres://u@127\\.0\\.0\\.1:${port}/x: ECONNREFUSED`));
+    expect((err as Error).message).not.toContain('secret');
+  });
+
+  it('answers POSTGRES (not retryable) for a wrong password or a missing database', async () => {
+    const url = new URL(pg.server().url);
+    url.password = 'wrong';
+    await expect(openPostgres({ url: url.toString(), poolSize: 1, statementTimeoutMs: 1_000 })).rejects.toMatchObject({ code: 'POSTGRES', retryable: false, message: expect.stringContaining('28P01') });
+    const missing = new URL(pg.server().url);
+    missing.pathname = '/no_such_db';
+    await expect(openPostgres({ url: missing.toString(), poolSize: 1, statementTimeoutMs: 1_000 })).rejects.toMatchObject({ code: 'POSTGRES', message: expect.stringContaining('3D000') });
+  });
+
+  it('refuses bad options by name before connecting', async () => {
+    const ok = { url: 'postgres://127.0.0.1:1/x', poolSize: 1, statementTimeoutMs: 1 };
+    await expect(openPostgres({ ...ok, url: 'mysql://x' })).rejects.toThrow('openPostgres: url must start with postgres:// or postgresql://');
+    await expect(openPostgres({ ...ok, poolSize: 0 })).rejects.toThrow('openPostgres: poolSize must be an integer in 1..1000, got 0');
+    await expect(openPostgres({ ...ok, statementTimeoutMs: 1.5 })).rejects.toThrow('openPostgres: statementTimeoutMs must be a positive integer, got 1.5');
+  });
+
+  it('shows a location without the password', () => {
+    expect(safeLocation('postgres://app:s3cret@db.example:5433/game?sslmode=require')).toBe('postgres://app@db.example:5433/game?sslmode=require');
+    expect(safeLocation('postgresql://db/game?password=s3cret&x=1')).toBe('postgresql://db/game?x=1');
+    expect(safeLocation('not a url s3cret')).not.toContain('s3cret');
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * Applies one WireBatch in ONE PostgreSQL transaction:
+ *
+ *   BEGIN ─► lock last_seq row ─► seq <= last_seq? ─yes─► COMMIT (nothing written), applied: false
+ *                                        │ no
+ *   upsert sessions, artifacts, levels (+segments), high scores (+max id), notices, settings,
+ *   idempotency keys
+ *   ─► delete high scores, notices ─► add stats deltas ─► last_seq = seq ─► COMMIT (WAL flushed)
+ *
+ * Each table's rows are transposed into column arrays and written by one `unnest` statement,
+ * whatever their number. The row lock on last_seq orders concurrent applies (a second pool
+ * connection, or a second process on the same database) so a replay never slips through.
+ *
+ * Never: apply part of a batch (any failure rolls all of it back, last_seq included), apply a
+ * seq at or below last_seq, or overwrite a counter (deltas are added, times only move forward).
+ */
+import type { ApplyResult } from '../driver.js';
+import type { WireBatch } from '../../src/model/rows.js';
+import { WorkerFailure } from './errors.js';
+import { type Client, run } from './pool.js';
+import { SQL, type Sql } from './statements.js';
+
+function badBatch(seq: unknown, why: string): WorkerFailure {
+  return new WorkerFailure('BAD_BATCH', `apply seq ${String(seq)}: ${why}`);
+}
+
+/** Cheap shape checks: a malformed batch is a bug (never retried), not a database error. */
+export function checkBatch(batch: WireBatch): void {
+  if (typeof batch !== 'object' || batch === null) throw badBatch('?', 'not a batch object');
+  if (!Number.isSafeInteger(batch.seq) || batch.seq < 1) throw badBatch(batch.seq, 'seq must be a positive integer');
+  if (typeof batch.upserts !== 'object' || batch.upserts === null) throw badBatch(batch.seq, 'upserts is not an object');
+  if (typeof batch.deletes !== 'object' || batch.deletes === null) throw badBatch(batch.seq, 'deletes is not an object');
+  for (const [table, rows] of [...Object.entries(batch.upserts), ...Object.entries(batch.deletes)]) {
+    if (rows !== undefined && !Array.isArray(rows)) throw badBatch(batch.seq, `${table} is not an array`);
+  }
+}
+
+/** Rows (tuples) → one array per column, in tuple order. */
+function columns(rows: readonly (readonly unknown[])[], width: number): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: width }, () => new Array(rows.length));
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    if (!Array.isArray(row) || row.length !== width) {
+      throw new WorkerFailure('BAD_BATCH', `a row has ${Array.isArray(row) ? row.length : 'no'} columns, expected ${width}`);
+    }
+    for (let c = 0; c < width; c++) cols[c][r] = row[c];
+  }
+  return cols;
+}
+
+async function upsert(client: Client, sql: Sql, rows: readonly (readonly unknown[])[] | undefined, width: number): Promise<number> {
+  if (rows === undefined || rows.length === 0) return 0;
+  return (await run(client, sql, columns(rows, width))).rowCount ?? 0;
+}
+
+async function writeLevels(client: Client, levels: WireBatch['upserts']['levels']): Promise<number> {
+  if (levels === undefined || levels.length === 0) return 0;
+  const heads: unknown[][] = [];
+  const segments: unknown[][] = [];
+  for (const [sessionId, level] of levels) {
+    const { position, bounds } = level.trashCan;
+    heads.push([sessionId, position.x, position.y, bounds.x, bounds.y, bounds.width, bounds.height]);
+    level.terrain.forEach((t, idx) => {
+      segments.push([sessionId, idx, t.id, t.type, t.bounds.x, t.bounds.y, t.bounds.width, t.bounds.height]);
+    });
+  }
+  const written = await upsert(client, SQL.insertLevels, heads, 7);
+  return written + (await upsert(client, SQL.insertSegments, segments, 8));
+}
+
+async function writeBatch(client: Client, batch: WireBatch): Promise<number> {
+  const { upserts, deletes, stats } = batch;
+  let rows = 0;
+  rows += await upsert(client, SQL.upsertSessions, upserts.sessions, 12);
+  rows += await upsert(client, SQL.upsertArtifacts, upserts.artifacts, 8);
+  rows += await writeLevels(client, upserts.levels);
+  const highScores = upserts.highScores;
+  if (highScores !== undefined && highScores.length > 0) {
+    rows += await upsert(client, SQL.upsertHighScores, highScores, 5);
+    let maxId = 0;
+    for (const h of highScores) if (h[0] > maxId) maxId = h[0];
+    await run(client, SQL.raiseMaxHighScoreId, [maxId]);
+  }
+  rows += await upsert(client, SQL.upsertNotices, upserts.notices, 5);
+  rows += await upsert(client, SQL.upsertSettings, upserts.settings, 3);
+  rows += await upsert(client, SQL.upsertIdempotencyKeys, upserts.idempotencyKeys, 7);
+  if (deletes.highScores !== undefined && deletes.highScores.length > 0) {
+    rows += (await run(client, SQL.deleteHighScores, [deletes.highScores])).rowCount ?? 0;
+  }
+  if (deletes.notices !== undefined && deletes.notices.length > 0) {
+    rows += (await run(client, SQL.deleteNotices, [deletes.notices])).rowCount ?? 0;
+  }
+  if (stats !== null && stats !== undefined) {
+    await run(client, SQL.addStats, [
+      stats.startedCount,
+      stats.endedCount,
+      stats.staleEndedCount,
+      stats.wonCount,
+      stats.lostCount,
+      stats.abandonedCount,
+      stats.latestCompletedAtMs,
+      stats.latestActivityAtMs,
+    ]);
+    rows++;
+  }
+  await run(client, SQL.setLastSeq, [batch.seq]);
+  return rows;
+}
+
+/** The body of the apply transaction (the caller opens and commits it). */
+export async function applyInTransaction(client: Client, batch: WireBatch): Promise<ApplyResult> {
+  const found = await run<[number]>(client, SQL.lockLastSeq);
+  const lastSeq = found.rows[0]?.[0] ?? 0;
+  if (batch.seq <= lastSeq) return { applied: false, rows: 0 };
+  return { applied: true, rows: await writeBatch(client, batch) };
+}

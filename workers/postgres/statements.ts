@@ -1,0 +1,172 @@
+/**
+ * Every SQL statement the PostgreSQL driver runs after open, as named statements: node-postgres
+ * prepares a named statement once per connection and reuses the plan. Each table's rows go in as
+ * column arrays through `unnest`, so a batch costs one statement per table whatever its size.
+ *
+ * Never: build SQL from values (everything is bound), or change a statement's name without its
+ * text (a connection keeps the first text it prepared under a name).
+ */
+
+/** One statement: its name (prepared once per connection) and text. */
+export interface Sql {
+  readonly name: string;
+  readonly text: string;
+}
+
+const sql = (name: string, text: string): Sql => ({ name: `vf_${name}`, text });
+
+export const SQL = {
+  // --- apply ------------------------------------------------------------------------------
+  lockLastSeq: sql('lock_last_seq', "SELECT value FROM meta WHERE key = 'last_seq' FOR UPDATE"),
+  setLastSeq: sql('set_last_seq', "UPDATE meta SET value = $1 WHERE key = 'last_seq'"),
+  // id, seed and started_at are immutable: never in the UPDATE.
+  upsertSessions: sql(
+    'upsert_sessions',
+    `INSERT INTO sessions (id, status, seed, started_at, duration_seconds, player_speed_percent, score,
+                           remaining_artifact_count, artifact_count, ended_at, end_reason, result)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[],
+                          $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[])
+     ON CONFLICT (id) DO UPDATE SET
+       status = excluded.status, duration_seconds = excluded.duration_seconds,
+       player_speed_percent = excluded.player_speed_percent, score = excluded.score,
+       remaining_artifact_count = excluded.remaining_artifact_count, artifact_count = excluded.artifact_count,
+       ended_at = excluded.ended_at, end_reason = excluded.end_reason, result = excluded.result`,
+  ),
+  upsertArtifacts: sql(
+    'upsert_artifacts',
+    `INSERT INTO artifacts (session_id, idx, id, x, y, status, created_at, updated_at)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::float8[], $6::text[],
+                          $7::bigint[], $8::bigint[])
+     ON CONFLICT (session_id, idx) DO UPDATE SET
+       id = excluded.id, x = excluded.x, y = excluded.y, status = excluded.status, updated_at = excluded.updated_at`,
+  ),
+  // Levels are written once: a later row for the same session never replaces the first.
+  insertLevels: sql(
+    'insert_levels',
+    `INSERT INTO session_levels (session_id, trash_x, trash_y, trash_bounds_x, trash_bounds_y,
+                                 trash_bounds_width, trash_bounds_height)
+     SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
+     ON CONFLICT (session_id) DO NOTHING`,
+  ),
+  insertSegments: sql(
+    'insert_segments',
+    `INSERT INTO level_segments (session_id, idx, id, type, x, y, width, height)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::float8[], $6::float8[],
+                          $7::float8[], $8::float8[])
+     ON CONFLICT (session_id, idx) DO NOTHING`,
+  ),
+  upsertHighScores: sql(
+    'upsert_high_scores',
+    `INSERT INTO high_scores (id, created_at, player_tag, result, remaining_unchecked)
+     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
+     ON CONFLICT (id) DO UPDATE SET
+       created_at = excluded.created_at, player_tag = excluded.player_tag, result = excluded.result,
+       remaining_unchecked = excluded.remaining_unchecked`,
+  ),
+  raiseMaxHighScoreId: sql(
+    'raise_max_high_score_id',
+    "UPDATE meta SET value = greatest(value, $1) WHERE key = 'max_high_score_id'",
+  ),
+  upsertNotices: sql(
+    'upsert_notices',
+    `INSERT INTO notices (id, title, message, valid_from, valid_to)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+     ON CONFLICT (id) DO UPDATE SET
+       title = excluded.title, message = excluded.message, valid_from = excluded.valid_from, valid_to = excluded.valid_to`,
+  ),
+  upsertSettings: sql(
+    'upsert_settings',
+    `INSERT INTO settings (key, value, updated_at)
+     SELECT * FROM unnest($1::text[], $2::float8[], $3::bigint[])
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+  ),
+  upsertIdempotencyKeys: sql(
+    'upsert_idempotency_keys',
+    `INSERT INTO idempotency_keys (client, key, fingerprint, status, body, seq, created_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[])
+     ON CONFLICT (client, key) DO UPDATE SET
+       fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body,
+       seq = excluded.seq, created_at = excluded.created_at`,
+  ),
+  deleteHighScores: sql('delete_high_scores', 'DELETE FROM high_scores WHERE id = ANY($1::bigint[])'),
+  deleteNotices: sql('delete_notices', 'DELETE FROM notices WHERE id = ANY($1::text[])'),
+  // Counters add; times are high-water marks (greatest() ignores NULL on either side).
+  addStats: sql(
+    'add_stats',
+    `UPDATE stats SET
+       started_count = started_count + $1, ended_count = ended_count + $2,
+       stale_ended_count = stale_ended_count + $3, won_count = won_count + $4,
+       lost_count = lost_count + $5, abandoned_count = abandoned_count + $6,
+       latest_completed_at = greatest(latest_completed_at, $7::bigint),
+       latest_activity_at = greatest(latest_activity_at, $8::bigint)
+     WHERE id = 1`,
+  ),
+
+  // --- reads --------------------------------------------------------------------------------
+  lastSeq: sql('last_seq', "SELECT value FROM meta WHERE key = 'last_seq'"),
+  // An index-only scan of sessions_active_schedule; '' sorts before every id under COLLATE "C".
+  activePage: sql(
+    'active_page',
+    `SELECT id, started_at, duration_seconds FROM sessions
+     WHERE status = 'active' AND id > $1 ORDER BY id LIMIT $2`,
+  ),
+  activeHeaders: sql(
+    'active_headers',
+    `SELECT id, status, seed, started_at, duration_seconds, player_speed_percent, score,
+            remaining_artifact_count, artifact_count, ended_at, end_reason, result
+     FROM sessions WHERE id = ANY($1::text[]) AND status = 'active'`,
+  ),
+  artifactsOf: sql(
+    'artifacts_of',
+    `SELECT a.session_id, a.idx, a.id, a.x, a.y, a.status, a.created_at, a.updated_at
+     FROM artifacts a JOIN sessions s ON s.id = a.session_id AND s.status = 'active'
+     WHERE a.session_id = ANY($1::text[]) ORDER BY a.session_id, a.idx`,
+  ),
+  stats: sql(
+    'stats',
+    `SELECT started_count, ended_count, stale_ended_count, won_count, lost_count, abandoned_count,
+            latest_completed_at, latest_activity_at FROM stats WHERE id = 1`,
+  ),
+  newestHighScores: sql(
+    'newest_high_scores',
+    'SELECT id, created_at, player_tag, result, remaining_unchecked FROM high_scores ORDER BY created_at DESC, id DESC LIMIT $1',
+  ),
+  maxHighScoreId: sql(
+    'max_high_score_id',
+    `SELECT greatest((SELECT value FROM meta WHERE key = 'max_high_score_id'),
+                     (SELECT coalesce(max(id), 0) FROM high_scores)) AS value`,
+  ),
+  allNotices: sql('all_notices', 'SELECT id, title, message, valid_from, valid_to FROM notices ORDER BY id'),
+  allSettings: sql('all_settings', 'SELECT key, value, updated_at FROM settings ORDER BY key'),
+  // The newest `limit` created at or after `since`; the caller reverses them to oldest first.
+  newestIdempotencyKeys: sql(
+    'newest_idempotency_keys',
+    `SELECT client, key, fingerprint, status, body, seq, created_at FROM idempotency_keys
+     WHERE created_at >= $1 ORDER BY created_at DESC, client DESC, key DESC LIMIT $2`,
+  ),
+  countStarted: sql('count_started', 'SELECT count(*) AS n FROM sessions WHERE started_at >= $1 AND started_at < $2'),
+
+  // --- retention ----------------------------------------------------------------------------
+  // One chunk, one statement (its own short transaction): a session goes with its artifacts, level
+  // and segments, or not at all. SKIP LOCKED: never wait on a row an apply is writing.
+  deleteEndedChunk: sql(
+    'delete_ended_chunk',
+    `WITH doomed AS (
+       SELECT id FROM sessions WHERE status = 'ended' AND ended_at < $1
+       ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED
+     ), a AS (DELETE FROM artifacts WHERE session_id IN (SELECT id FROM doomed)),
+     l AS (DELETE FROM session_levels WHERE session_id IN (SELECT id FROM doomed)),
+     g AS (DELETE FROM level_segments WHERE session_id IN (SELECT id FROM doomed))
+     DELETE FROM sessions WHERE id IN (SELECT id FROM doomed)`,
+  ),
+  deleteHighScoresChunk: sql(
+    'delete_high_scores_chunk',
+    `DELETE FROM high_scores WHERE id IN (
+       SELECT id FROM high_scores WHERE created_at < $1 ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+  ),
+  deleteIdempotencyChunk: sql(
+    'delete_idempotency_chunk',
+    `DELETE FROM idempotency_keys WHERE (client, key) IN (
+       SELECT client, key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+  ),
+} as const;
