@@ -9,11 +9,14 @@
  * slot. OPEN-LOOP: every request has an intended send time from that schedule and its latency is
  * measured from it. Each step (1k, 2k, 5k, ... players) runs on a fresh process; a target's
  * step-up stops at its first failing step (full mode then tries one step halfway back).
+ * ack=durable also on PostgreSQL (VIBEFIXER_STORAGE=postgres: one PostgreSQL server for the run,
+ * a fresh database per step, its CPU in its own columns; lib/postgres.ts).
  */
 import { join } from 'node:path';
 import { collectHeader } from './lib/header.js';
 import { cell, plain, ratioCell } from './lib/markdown.js';
 import { parseOptions } from './lib/options.js';
+import { postgresEnv, startBenchPostgres } from './lib/postgres.js';
 import { runPlayersStep, type StepFigures } from './lib/players-load.js';
 import { publish, type Table } from './lib/result.js';
 import { type Proc, SERVER_BASE_ENV, startBaseline, startServer, tempDir } from './lib/server.js';
@@ -40,15 +43,17 @@ const game = {
 };
 const connectionsFor = (players: number) => Math.min(1000, Math.max(32, Math.round(players / 20)));
 
-type Target = { kind: 'hello' } | { kind: 'write-through' } | { kind: 'server'; ack: 'durable' | 'memory' };
+type Target = { kind: 'hello' } | { kind: 'write-through' } | { kind: 'server'; ack: 'durable' | 'memory'; postgres?: true };
 const rows = [
   { label: 'uWS hello-world (client ceiling)', config: { kind: 'hello' } as Target },
   { label: 'write-through (original design)', config: { kind: 'write-through' } as Target },
   { label: 'server ack=durable', config: { kind: 'server', ack: 'durable' } as Target },
   { label: 'server ack=memory', config: { kind: 'server', ack: 'memory' } as Target },
+  { label: 'server ack=durable, postgres', config: { kind: 'server', ack: 'durable', postgres: true } as Target },
 ];
+const onPostgres = (t: Target) => t.kind === 'server' && t.postgres === true;
 
-const header = collectHeader({ quick: opts.quick, trials }, { ...SERVER_BASE_ENV, VIBEFIXER_ACK: 'durable | memory (per row)' }, {
+const header = collectHeader({ quick: opts.quick, trials }, { ...SERVER_BASE_ENV, VIBEFIXER_ACK: 'durable | memory (per row)', VIBEFIXER_STORAGE: 'sqlite | postgres (per row)' }, {
   steps: STEPS.join(', '),
   pass: `p99 ≤ ${P99_LIMIT_MS} ms (from the intended send time) and no error`,
   game: `create, spawn every ${game.spawnEveryMs / 1000} s, ground/carried/deposit per artifact over ~1.5–6 s, end at ${game.gameMs / 1000} s, high score`,
@@ -58,6 +63,9 @@ const header = collectHeader({ quick: opts.quick, trials }, { ...SERVER_BASE_ENV
   client: `${game.threads} threads, keep-alive connections = players/20 (32–1000), ≤ ${game.maxDepth} pipelined each`,
 });
 
+const postgres = await startBenchPostgres();
+header.settings.postgres = postgres.description;
+
 async function step(target: Target, players: number): Promise<StepFigures> {
   const tmp = tempDir();
   let proc: Proc | null = null;
@@ -65,8 +73,10 @@ async function step(target: Target, players: number): Promise<StepFigures> {
     const db = { VIBEFIXER_DB_PATH: join(tmp.dir, 'bench.sqlite') };
     if (target.kind === 'hello') proc = await startBaseline('uws-hello');
     else if (target.kind === 'write-through') proc = await startBaseline('write-through', db);
+    else if (target.postgres) proc = await startServer({ ...postgresEnv(await postgres.freshDatabase()), VIBEFIXER_ACK: target.ack });
     else proc = await startServer({ ...db, VIBEFIXER_ACK: target.ack });
-    return await runPlayersStep({ ...game, players, connections: connectionsFor(players), port: proc.port, placeholder: target.kind === 'hello', targetCpuMs: proc.cpuMs });
+    const dbCpu = onPostgres(target) ? { dbCpuMs: postgres.cpuMs } : {};
+    return await runPlayersStep({ ...game, players, connections: connectionsFor(players), port: proc.port, placeholder: target.kind === 'hello', targetCpuMs: proc.cpuMs, ...dbCpu });
   } finally {
     await proc?.stop();
     tmp.cleanup();
@@ -111,7 +121,7 @@ async function stepUp(target: Target, label: string): Promise<StepUp> {
 }
 
 process.stderr.write(`players: ${rows.length} targets × ${trials} trials, steps ${STEPS.join(', ')}\n`);
-const results = await runTrials(rows, trials, (row) => stepUp(row.config, row.label));
+const results = await runTrials(rows, trials, (row) => stepUp(row.config, row.label)).finally(() => postgres.destroy());
 
 const heldOf = (label: string) => summarize(results.get(label)!.map((t) => t.held));
 /** The step each trial held (its largest passing step), summarized across trials. */
@@ -125,13 +135,14 @@ const hello = heldOf(rows[0].label);
 
 const summary: Table = {
   title: `Most concurrent players held with p99 ≤ ${P99_LIMIT_MS} ms and no error`,
-  columns: ['target', 'players held', 'req/s there', 'p99 ms there', 'server CPU µs/req there', 'CPU % server there', 'CPU % client there', 'first failing step (median p99 ms, errors)', '× write-through'],
+  columns: ['target', 'players held', 'req/s there', 'p99 ms there', 'server CPU µs/req there', 'postgres CPU µs/req there', 'CPU % server there', 'CPU % postgres there', 'CPU % client there', 'first failing step (median p99 ms, errors)', '× write-through'],
   rows: rows.map((r) => {
     const held = heldOf(r.label);
     const at = atHeld(r.label);
     const fails = results.get(r.label)!.map((t) => t.steps.find((s) => !passes(s))).filter((s): s is StepFigures => s !== undefined);
     const fail = fails.length === 0 ? 'none (reached the last step or the budget)' : `${fails.map((f) => f.players.toLocaleString('en-US')).join(' / ')} (${plain(summarize(fails.map((f) => f.p99Ms)).median, 2)} ms, ${summarize(fails.map((f) => f.errors)).median})`;
-    return [r.label, cell(held), cell(at.rps), cell(at.p99Ms, 2), cell(at.serverUsPerReq, 1), cell(at.serverCpuPct), cell(at.clientCpuPct), fail, ratioCell(ratio(held, wtHeld))];
+    const db = (v: string) => (onPostgres(r.config) ? v : '—');
+    return [r.label, cell(held), cell(at.rps), cell(at.p99Ms, 2), cell(at.serverUsPerReq, 1), db(cell(at.dbUsPerReq, 1)), cell(at.serverCpuPct), db(cell(at.dbCpuPct)), cell(at.clientCpuPct), fail, ratioCell(ratio(held, wtHeld))];
   }),
 };
 
@@ -141,12 +152,13 @@ for (const r of rows) {
   for (const n of counts) {
     const at = results.get(r.label)!.flatMap((t) => t.steps.filter((s) => s.players === n));
     const s = byField(at.map(({ firstError: _e, ...f }) => f));
-    stepRows.push([r.label, n.toLocaleString('en-US'), `${at.filter(passes).length}/${at.length}`, `${at.filter(clientLimited).length}/${at.length}`, cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.p999Ms, 2), cell(s.maxMs, 1), cell(s.errors), cell(s.clientLagP99Ms, 2), cell(s.serverCpuPct), cell(s.clientCpuPct), cell(s.serverUsPerReq, 1), cell(s.joinS, 1)]);
+    const db = (v: string) => (onPostgres(r.config) ? v : '—');
+    stepRows.push([r.label, n.toLocaleString('en-US'), `${at.filter(passes).length}/${at.length}`, `${at.filter(clientLimited).length}/${at.length}`, cell(s.rps), cell(s.p50Ms, 2), cell(s.p99Ms, 2), cell(s.p999Ms, 2), cell(s.maxMs, 1), cell(s.errors), cell(s.clientLagP99Ms, 2), cell(s.serverCpuPct), db(cell(s.dbCpuPct)), cell(s.clientCpuPct), cell(s.serverUsPerReq, 1), db(cell(s.dbUsPerReq, 1)), cell(s.joinS, 1)]);
   }
 }
 const stepsTable: Table = {
   title: `Every step: ${game.measureMs / 1000} s measured after ${game.settleMs / 1000} s of play, fresh process per step`,
-  columns: ['target', 'players', 'held (trials)', 'client-limited (trials)', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'client timer lag p99 ms', 'CPU % server', 'CPU % client', 'server CPU µs/req', 'join s'],
+  columns: ['target', 'players', 'held (trials)', 'client-limited (trials)', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'client timer lag p99 ms', 'CPU % server', 'CPU % postgres', 'CPU % client', 'server CPU µs/req', 'postgres CPU µs/req', 'join s'],
   rows: stepRows,
 };
 
@@ -155,7 +167,7 @@ const durableRatio = ratio(durableHeld, wtHeld);
 process.stderr.write(`players: client ceiling (uWS hello) ${plain(hello.median)} players\n`);
 publish({
   name: 'players',
-  question: 'Most concurrent players at the real game\'s pace with p99 ≤ 5 ms and no error (open loop), durable and memory, vs write-through and the client\'s own ceiling (same run).',
+  question: 'Most concurrent players at the real game\'s pace with p99 ≤ 5 ms and no error (open loop), durable and memory, durable also on PostgreSQL, vs write-through and the client\'s own ceiling (same run).',
   header,
   tables: [summary, stepsTable],
   targets: [
@@ -173,6 +185,7 @@ publish({
     'The first sessions are created before the clock starts (not measured), each entering its game at a random point, so create, end and high-score traffic is steady from the start; the settle period lets the artifact life cycles reach steady state.',
     `"client timer lag" = how late the client's 1 ms timer ran a due request: part of every latency (up to ~1 ms by design). A step whose lag p99 exceeds ${CLIENT_LAG_LIMIT_MS} ms is "client-limited": its latency says as much about the client (or a busy machine) as about the target. The uWS hello-world row is this client's ceiling: a target cannot be shown to hold more players than that row.`,
     'Client: Node worker threads with a lean HTTP/1.1 client (lib/http-pool.ts: pre-formatted request strings, keep-alive connections shared by players, one request in flight per connection: uWS closes a connection that sends a request while its previous answer is still pending, as ack=durable answers are). node:http and undici were not used: see bench/README.md for how they compared. CPU % = CPU time in the window in % of one core (client: this whole process; server: all its threads).',
+    `PostgreSQL row: ${postgres.description}; each step gets a new database (the previous one dropped, then a CHECKPOINT). "CPU % postgres" and "postgres CPU µs/req" = CPU time of the postmaster and all its children (/proc/<pid>/stat, plus children reaped in the window), which share the 2 cores; on SQLite the database work is inside the server's own CPU. fsync is on: an ack=durable answer waits for the WAL flush to disk.`,
     ...(firstErrors.length > 0 ? [`First error per failing step: ${firstErrors.slice(0, 8).join('; ')}.`] : []),
   ],
   raw: Object.fromEntries(results),

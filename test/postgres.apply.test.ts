@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { WorkerFailure } from '../workers/failure.js';
 import {
   T0,
+  adminSessionRow,
   artifactRows,
+  auditRow,
   batch,
   delta,
   endedRow,
@@ -25,7 +27,10 @@ const pg = usePostgres();
 
 /** Every table's content, for "nothing changed" comparisons. */
 async function snapshot(url: string) {
-  const tables = ['meta', 'sessions', 'artifacts', 'session_levels', 'level_segments', 'stats', 'high_scores', 'notices', 'settings'];
+  const tables = [
+    'meta', 'sessions', 'artifacts', 'session_levels', 'level_segments', 'stats', 'high_scores', 'notices', 'settings',
+    'idempotency_keys', 'admin_sessions', 'audit_log',
+  ];
   const out: Record<string, unknown[]> = {};
   for (const t of tables) out[t] = await sql(url, `SELECT * FROM ${t} ORDER BY 1, 2`);
   return out;
@@ -46,11 +51,13 @@ describe('postgres apply', () => {
           notices: [noticeRow('n1')],
           settings: [settingRow('spawnRate', 1.25)],
           idempotencyKeys: [idempotencyRow('client-a', 'k1', T0 + 1), idempotencyRow('client-b', 'k1', T0 + 2)],
+          adminSessions: [adminSessionRow(1)],
+          audit: [auditRow(1), auditRow(2)],
         },
         stats: delta({ startedCount: 2, endedCount: 1, wonCount: 1, latestCompletedAtMs: T0 + 5_000, latestActivityAtMs: T0 + 6_000 }),
       }),
     );
-    expect(result).toEqual({ applied: true, rows: 2 + 4 + 1 + 2 + 2 + 1 + 1 + 2 + 1 });
+    expect(result).toEqual({ applied: true, rows: 2 + 4 + 1 + 2 + 2 + 1 + 1 + 2 + 1 + 2 + 1 });
     expect(await driver.lastSeq()).toBe(1);
 
     const loaded = await driver.loadSessions(['s1', 's2', 'nope']);
@@ -75,10 +82,19 @@ describe('postgres apply', () => {
         { id: 1, createdAtMs: T0 + 1, playerTag: 'player1', result: 'won', remainingUnchecked: 1 },
       ],
       maxHighScoreId: 2,
-      notices: [{ id: 'n1', title: 'Title n1', message: 'Maintenance tonight', validFrom: '2026-01-01T00:00:00.000Z', validTo: '2026-12-31T00:00:00.000Z' }],
+      notices: [
+        {
+          id: 'n1', title: 'Title n1', message: 'Maintenance tonight', validFrom: '2026-01-01T00:00:00.000Z', validTo: '2026-12-31T00:00:00.000Z',
+          createdAtMs: T0, updatedAtMs: T0 + 5,
+        },
+      ],
       settings: [{ key: 'spawnRate', value: 1.25, updatedAtMs: T0 }],
       idempotencyKeys: [idempotencyRow('client-a', 'k1', T0 + 1), idempotencyRow('client-b', 'k1', T0 + 2)],
+      adminSessions: [adminSessionRow(1)],
+      audit: [auditRow(1), auditRow(2)],
     });
+    expect(typeof rest.audit[0][1]).toBe('number'); // BIGINT at
+    expect(rest.audit[0][6]).toBe('{"id":1,"note":"a b"}'); // details as written, byte for byte
 
     // Ended sessions and levels are not read at run time: check them as stored.
     const ended = await sql(url, "SELECT * FROM sessions WHERE id = 's2'");
@@ -158,15 +174,59 @@ describe('postgres apply', () => {
     });
   });
 
-  it('deletes high scores and notices by key, and keeps the max high score id after a delete', async () => {
+  it('deletes high scores and notices by key; the max high score id keeps every id stored or deleted', async () => {
     const { driver } = await pg.open();
     await driver.apply(batch(1, { upserts: { highScores: [1, 2, 3].map((id) => highScoreRow(id)), notices: [noticeRow('a'), noticeRow('b')] } }));
     const result = await driver.apply(batch(2, { deletes: { highScores: [3, 2, 42], notices: ['a'] } }));
     expect(result).toEqual({ applied: true, rows: 3 });
     const rest = await driver.rest(restQuery(10));
     expect(rest.highScores.map((h) => h.id)).toEqual([1]);
-    expect(rest.maxHighScoreId).toBe(3);
+    expect(rest.maxHighScoreId).toBe(42); // a deleted id was handed out all the same (as SQLite)
     expect(rest.notices.map((n) => n.id)).toEqual(['b']);
+  });
+
+  it('updates an admin session\'s expiry on conflict, deletes admin sessions by token hash, and never rewrites an audit row', async () => {
+    const { driver } = await pg.open();
+    await driver.apply(batch(1, { upserts: { adminSessions: [adminSessionRow(1, T0 + 100), adminSessionRow(2, T0 + 100)], audit: [auditRow(1)] } }));
+    // A refreshed session: the new expiry, the first created_at.
+    const refreshed = await driver.apply(
+      batch(2, { upserts: { adminSessions: [adminSessionRow(1, T0 + 500, T0 + 50)], audit: [[1, T0 + 9, 'security', 'high', 'changed', 'changed', '{}'], auditRow(2)] } }),
+    );
+    expect(refreshed).toEqual({ applied: true, rows: 1 + 1 }); // the replayed audit id writes nothing
+    let rest = await driver.rest(restQuery(0));
+    expect(rest.adminSessions.find((r) => r[0] === adminSessionRow(1)[0])).toEqual(adminSessionRow(1, T0 + 500, T0));
+    expect(rest.audit).toEqual([auditRow(1), auditRow(2)]);
+    const deleted = await driver.apply(batch(3, { deletes: { adminSessions: [adminSessionRow(1)[0], adminSessionRow(77)[0]] } }));
+    expect(deleted).toEqual({ applied: true, rows: 1 });
+    rest = await driver.rest(restQuery(0));
+    expect(rest.adminSessions).toEqual([adminSessionRow(2, T0 + 100)]);
+  });
+
+  it('raises the max high score id for a deleted id even when its upsert never reached the database', async () => {
+    const { driver } = await pg.open();
+    await driver.apply(batch(1, { upserts: { highScores: [highScoreRow(1)] } }));
+    // Score 5 was created and deleted within one batch: only its delete arrives.
+    await driver.apply(batch(2, { deletes: { highScores: [5] } }));
+    expect((await driver.rest(restQuery(10))).maxHighScoreId).toBe(5);
+    await driver.apply(batch(3, { deletes: { highScores: [1] } }));
+    expect((await driver.rest(restQuery(10))).maxHighScoreId).toBe(5);
+  });
+
+  it('fails a batch with a bad admin session or audit row as a whole (token hash, category, details JSON)', async () => {
+    const { driver, url } = await pg.open();
+    await driver.apply(batch(1, { upserts: { sessions: [sessionRow('s0')] } }));
+    const before = await snapshot(url);
+    const bads = [
+      batch(2, { upserts: { sessions: [sessionRow('s1')], adminSessions: [['NOT-HEX', T0, T0 + 1]] } }),
+      batch(2, { upserts: { sessions: [sessionRow('s1')], adminSessions: [adminSessionRow(1, T0, T0)] } }),
+      batch(2, { upserts: { sessions: [sessionRow('s1')], audit: [[1, T0, 'other' as never, 'info', 'e', 'm', '{}']] } }),
+      batch(2, { upserts: { sessions: [sessionRow('s1')], audit: [[1, T0, 'security', 'info', 'e', 'm', '{broken']] } }),
+    ];
+    for (const bad of bads) {
+      await expect(driver.apply(bad)).rejects.toMatchObject({ code: 'POSTGRES', retryable: false });
+      expect(await snapshot(url)).toEqual(before);
+    }
+    expect(await driver.lastSeq()).toBe(1);
   });
 
   it('fails a batch atomically: a CHECK violation in one row leaves nothing of the batch and last_seq unchanged', async () => {
@@ -197,6 +257,9 @@ describe('postgres apply', () => {
     await expect(driver.apply(batch(0))).rejects.toMatchObject({ code: 'BAD_BATCH', retryable: false });
     const short = batch(1, { upserts: { sessions: [['s1', 'active'] as never] } });
     await expect(driver.apply(short)).rejects.toMatchObject({ code: 'BAD_BATCH' });
+    const oldNotice = batch(1, { upserts: { notices: [['n', 't', 'm', 'a', 'b'] as never] } });
+    await expect(driver.apply(oldNotice)).rejects.toMatchObject({ code: 'BAD_BATCH' });
+    await expect(driver.apply(batch(1, { upserts: { nope: [] } as never }))).rejects.toMatchObject({ code: 'BAD_BATCH' });
     expect(await driver.lastSeq()).toBe(0);
   });
 

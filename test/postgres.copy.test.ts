@@ -12,12 +12,32 @@ import { copyDatabase, type CopyProgress } from '../workers/copy/copy.js';
 import { openSqliteCopyEndpoint } from '../workers/copy/sqlite-endpoint.js';
 import type { CopyEndpoint } from '../workers/copy/endpoint.js';
 import { openPostgresCopyEndpoint } from '../workers/postgres/copy.js';
-import { T0, artifactRows, batch, delta, endedRow, highScoreRow, levelRow, noticeRow, sessionRow, settingRow, sql, usePostgres, idempotencyRow, restQuery } from './postgres.fixtures.js';
+import {
+  T0,
+  adminSessionRow,
+  artifactRows,
+  auditRow,
+  batch,
+  delta,
+  endedRow,
+  highScoreRow,
+  levelRow,
+  noticeRow,
+  sessionRow,
+  settingRow,
+  sql,
+  usePostgres,
+  idempotencyRow,
+  restQuery,
+} from './postgres.fixtures.js';
 
 const pg = usePostgres();
 const ROOT = join(import.meta.dirname, '..');
 
-/** Fills any endpoint's driver with the same rows: 23 sessions (8 ended), levels, high scores, keys… */
+/**
+ * Fills any endpoint's driver with the same rows: 23 sessions (8 ended), levels, high scores, keys,
+ * a notice with times and one without, an expired and a valid admin session, audit rows…
+ */
 async function fill(driver: CopyEndpoint['driver']): Promise<void> {
   const ids = Array.from({ length: 23 }, (_, i) => `s${String(i).padStart(3, '0')}`);
   await driver.apply(
@@ -27,7 +47,9 @@ async function fill(driver: CopyEndpoint['driver']): Promise<void> {
         artifacts: ids.flatMap((id) => artifactRows(id, 3)),
         levels: ids.slice(0, 20).map(levelRow),
         highScores: [1, 2, 3, 4, 5].map((id) => highScoreRow(id)),
-        notices: [noticeRow('n1')],
+        notices: [noticeRow('n1'), noticeRow('n0', null, null)],
+        adminSessions: [adminSessionRow(1, T0 + 1), adminSessionRow(2, T0 + 9_000_000)],
+        audit: [auditRow(7), auditRow(8), auditRow(12)],
         settings: [settingRow('a', 1.5)],
         idempotencyKeys: [idempotencyRow('c1', 'k1'), idempotencyRow('c2', 'k1', T0 + 1)],
       },
@@ -65,15 +87,23 @@ describe('copy between databases', () => {
     try {
       const report = await copyDatabase(from, to, { sessionsPerBatch: 10, onProgress: (p) => seen.push(p) });
       expect(report).toEqual({
-        batches: 1 + 3 + 1 + 1,
+        batches: 1 + 3 + 1 + 1 + 1 + 1,
         sessions: 23,
         highScores: 4,
         lastSeq: 41,
-        counts: { sessions: 23, artifacts: 69, session_levels: 20, level_segments: 40, high_scores: 4, notices: 1, settings: 1, idempotency_keys: 2 },
+        counts: { sessions: 23, artifacts: 69, session_levels: 20, level_segments: 40, high_scores: 4, notices: 2, settings: 1, idempotency_keys: 2, admin_sessions: 2, audit_log: 3 },
       });
       expect(seen.map((p) => p.phase)).toEqual(['start', 'sessions', 'sessions', 'sessions', 'sessions', 'highScores', 'highScores', 'verify', 'done']);
       expect(await to.exportSessionsPage(null, 100)).toEqual(await from.exportSessionsPage(null, 100));
       expect(await to.driver.rest(restQuery(100))).toEqual(await from.driver.rest(restQuery(100)));
+      // The expired admin session is copied too (a copy carries every row), the audit in id order.
+      const copied = await to.driver.rest(restQuery(0));
+      expect(copied.adminSessions.map((r) => r[0]).sort()).toEqual([adminSessionRow(1)[0], adminSessionRow(2)[0]]);
+      expect(copied.audit).toEqual([auditRow(7), auditRow(8), auditRow(12)]);
+      expect(copied.notices.map((n) => [n.id, n.createdAtMs, n.updatedAtMs])).toEqual([
+        ['n0', undefined, undefined],
+        ['n1', T0, T0 + 5],
+      ]);
       expect(await to.driver.lastSeq()).toBe(41);
       // A server started on the copy goes on numbering after the source's last batch.
       expect((await to.driver.apply(batch(41))).applied).toBe(false);
@@ -95,11 +125,19 @@ describe('copy between databases', () => {
       const there = await copyDatabase(sqliteSource, postgres);
       const again = await copyDatabase(postgres, back);
       expect(again.counts).toEqual(there.counts);
-      expect(there.counts).toEqual({ sessions: 23, artifacts: 69, session_levels: 20, level_segments: 40, high_scores: 4, notices: 1, settings: 1, idempotency_keys: 2 });
-      const everything = { highScoreLimit: 100, idempotencySinceMs: 0, idempotencyLimit: 100 };
+      expect(there.counts).toEqual({ sessions: 23, artifacts: 69, session_levels: 20, level_segments: 40, high_scores: 4, notices: 2, settings: 1, idempotency_keys: 2, admin_sessions: 2, audit_log: 3 });
+      const everything = restQuery(100);
+      const sorted = async (e: CopyEndpoint) => {
+        const rest = await e.driver.rest(everything);
+        rest.adminSessions.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+        return rest;
+      };
+      const expected = await sorted(sqliteSource);
+      expect(expected.adminSessions).toHaveLength(2);
+      expect(expected.audit).toHaveLength(3);
       for (const e of [postgres, back]) {
         expect(await e.exportSessionsPage(null, 100)).toEqual(await sqliteSource.exportSessionsPage(null, 100));
-        expect(await e.driver.rest(everything)).toEqual(await sqliteSource.driver.rest(everything));
+        expect(await sorted(e)).toEqual(expected);
         expect(await e.driver.lastSeq()).toBe(41);
         expect(await e.driver.loadSessions(['s001', 's003'])).toEqual(await sqliteSource.driver.loadSessions(['s001', 's003']));
       }
@@ -132,7 +170,7 @@ describe('copy between databases', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ event: 'copy_verified', sessions: 23, lastSeq: 41 });
     expect(run.stderr).toMatch(/^copying postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+ -> postgres:\/\/postgres@/);
-    expect(run.stderr).toContain('done: 23 sessions, 4 high scores, 4 batches');
+    expect(run.stderr).toContain('done: 23 sessions, 4 high scores, 6 batches');
     expect(run.stdout + run.stderr).not.toContain('vibefixer-test');
 
     const toFile = spawnSync(process.execPath, [join(ROOT, 'dist', 'workers', 'copy', 'main.js'), '--from', source, '--to', `sqlite:${sqlitePath()}`], {

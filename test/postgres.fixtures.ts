@@ -8,9 +8,12 @@ import { afterAll, beforeAll } from 'vitest';
 import pg from 'pg';
 import type { OpenedDriver } from '../workers/driver.js';
 import { openPostgres } from '../workers/postgres/open.js';
+import { emptyStatsDelta } from '../src/model/convert.js';
+import type { RestQuery } from '../src/model/stored.js';
 import {
-  emptyStatsDelta,
+  type AdminSessionRow,
   type ArtifactRow,
+  type AuditRow,
   type HighScoreRow,
   type IdempotencyRow,
   type LevelRow,
@@ -105,8 +108,21 @@ export function highScoreRow(id: number, createdAtMs = T0 + id): HighScoreRow {
   return [id, createdAtMs, `player${id}`, id % 2 === 0 ? 'lost' : 'won', id];
 }
 
-export function noticeRow(id: string): NoticeRow {
-  return [id, `Title ${id}`, 'Maintenance tonight', '2026-01-01T00:00:00.000Z', '2026-12-31T00:00:00.000Z'];
+export function noticeRow(id: string, createdAtMs: number | null = T0, updatedAtMs: number | null = T0 + 5): NoticeRow {
+  return [id, `Title ${id}`, 'Maintenance tonight', '2026-01-01T00:00:00.000Z', '2026-12-31T00:00:00.000Z', createdAtMs, updatedAtMs];
+}
+
+/** A token hash: 64 lowercase hex digits, distinct per `n`. */
+export function tokenHash(n: number): string {
+  return n.toString(16).padStart(64, '0');
+}
+
+export function adminSessionRow(n: number, expiresAtMs = T0 + 3_600_000, createdAtMs = T0): AdminSessionRow {
+  return [tokenHash(n), createdAtMs, expiresAtMs];
+}
+
+export function auditRow(id: number, atMs = T0 + id): AuditRow {
+  return [id, atMs, id % 2 === 0 ? 'security' : 'gameplay', id % 3 === 0 ? 'high' : 'info', `event_${id}`, `Event ${id} happened`, `{"id":${id},"note":"a b"}`];
 }
 
 export function settingRow(key: string, value: number): SettingRow {
@@ -121,9 +137,12 @@ export function batch(seq: number, parts: Partial<Omit<WireBatch, 'seq'>> = {}):
   return { seq, upserts: {}, deletes: {}, stats: null, ...parts };
 }
 
-/** The rest with `highScoreLimit` newest high scores and every idempotency key (up to 1000). */
-export function restQuery(highScoreLimit: number) {
-  return { highScoreLimit, idempotencySinceMs: 0, idempotencyLimit: 1000 };
+/**
+ * The rest with `highScoreLimit` newest high scores, every idempotency key and audit row (up to
+ * 1000 each), and the admin sessions valid at `nowMs` (default: every one).
+ */
+export function restQuery(highScoreLimit: number, nowMs = 0, auditLimit = 1000): RestQuery {
+  return { highScoreLimit, idempotencySinceMs: 0, idempotencyLimit: 1000, nowMs, auditLimit };
 }
 
 export function idempotencyRow(client: string, key: string, createdAtMs = T0, seq = 1): IdempotencyRow {

@@ -6,13 +6,15 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WorkerFailure } from '../workers/failure.js';
-import { LATEST_PG_SCHEMA_VERSION, PG_MIGRATIONS } from '../workers/postgres/migrations.js';
+import pg_ from 'pg';
+import type { PoolClient } from 'pg';
+import { LATEST_PG_SCHEMA_VERSION, PG_MIGRATIONS, migrate } from '../workers/postgres/migrations.js';
 import { openPostgres, safeLocation } from '../workers/postgres/open.js';
-import { batch, sessionRow, sql, usePostgres } from './postgres.fixtures.js';
+import { T0, adminSessionRow, auditRow, batch, noticeRow, restQuery, sessionRow, sql, tokenHash, usePostgres } from './postgres.fixtures.js';
 
 const pg = usePostgres();
 
-const TABLES = ['artifacts', 'idempotency_keys', 'level_segments', 'meta', 'notices', 'session_levels', 'sessions', 'settings', 'stats', 'high_scores', 'vibefixer_schema'].sort();
+const TABLES = ['admin_sessions', 'artifacts', 'audit_log', 'idempotency_keys', 'level_segments', 'meta', 'notices', 'session_levels', 'sessions', 'settings', 'stats', 'high_scores', 'vibefixer_schema'].sort();
 
 async function tablesOf(url: string): Promise<string[]> {
   const rows = await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
@@ -36,7 +38,7 @@ describe('openPostgres', () => {
     expect(await tablesOf(url)).toEqual([]);
     const opened = await pg.open(url);
     expect(opened).toMatchObject({ created: true, migratedFrom: 0, schemaVersion: LATEST_PG_SCHEMA_VERSION, quarantinedTo: null, quarantineReason: null });
-    expect(LATEST_PG_SCHEMA_VERSION).toBe(6);
+    expect(LATEST_PG_SCHEMA_VERSION).toBe(7);
     expect(await tablesOf(url)).toEqual(TABLES);
     expect(await sql(url, 'SELECT version, description FROM vibefixer_schema')).toEqual(
       PG_MIGRATIONS.map((m) => ({ version: m.version, description: m.description })),
@@ -54,17 +56,17 @@ describe('openPostgres', () => {
     await first.driver.apply(batch(1, { upserts: { sessions: [sessionRow('s1')] } }));
     await first.driver.close();
     const again = await pg.open(first.url);
-    expect(again).toMatchObject({ created: false, migratedFrom: 6, schemaVersion: 6 });
+    expect(again).toMatchObject({ created: false, migratedFrom: 7, schemaVersion: 7 });
     expect(await again.driver.lastSeq()).toBe(1);
-    expect((await sql(first.url, 'SELECT count(*)::int AS n FROM vibefixer_schema'))[0]).toEqual({ n: 2 });
+    expect((await sql(first.url, 'SELECT count(*)::int AS n FROM vibefixer_schema'))[0]).toEqual({ n: 3 });
   });
 
   it('migrates once when several servers open the same empty database at once (advisory lock)', async () => {
     const url = await pg.server().createDatabase();
     const all = await Promise.all([1, 2, 3].map(() => pg.open(url)));
-    expect(all.map((o) => o.migratedFrom).sort()).toEqual([0, 6, 6]);
+    expect(all.map((o) => o.migratedFrom).sort()).toEqual([0, 7, 7]);
     expect(all.map((o) => o.created).sort()).toEqual([false, false, true]);
-    expect(await sql(url, 'SELECT version FROM vibefixer_schema ORDER BY 1')).toEqual([{ version: 5 }, { version: 6 }]);
+    expect(await sql(url, 'SELECT version FROM vibefixer_schema ORDER BY 1')).toEqual([{ version: 5 }, { version: 6 }, { version: 7 }]);
     expect(await tablesOf(url)).toEqual(TABLES);
   });
 
@@ -72,7 +74,7 @@ describe('openPostgres', () => {
     const opened = await pg.open();
     await opened.driver.apply(batch(1, { upserts: { sessions: [sessionRow('s1')] } }));
     await opened.driver.close();
-    await sql(opened.url, "INSERT INTO vibefixer_schema (version, description) VALUES (7, 'from the future')");
+    await sql(opened.url, "INSERT INTO vibefixer_schema (version, description) VALUES (8, 'from the future')");
     const dump = async () => ({
       tables: await tablesOf(opened.url),
       schema: await sql(opened.url, 'SELECT version, description, applied_at FROM vibefixer_schema ORDER BY version'),
@@ -84,7 +86,7 @@ describe('openPostgres', () => {
     const err = await openPostgres({ url: opened.url, poolSize: 2, statementTimeoutMs: 5_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerFailure);
     expect(err).toMatchObject({ code: 'SCHEMA_TOO_NEW', retryable: false });
-    expect((err as Error).message).toContain('has schema version 7 but this server knows up to 6');
+    expect((err as Error).message).toContain('has schema version 8 but this server knows up to 7');
     expect((err as Error).message).not.toContain('vibefixer-test'); // the password
     expect(await dump()).toEqual(before);
   });
@@ -93,13 +95,59 @@ describe('openPostgres', () => {
     const empty = await pg.server().createDatabase();
     await expect(openPostgres({ url: empty, poolSize: 1, statementTimeoutMs: 5_000 }, true)).rejects.toMatchObject({
       code: 'NOT_OPEN',
-      message: expect.stringContaining('is at schema version 0, not 6; not migrating during a reopen'),
+      message: expect.stringContaining('is at schema version 0, not 7; not migrating during a reopen'),
     });
     expect(await tablesOf(empty)).toEqual([]);
     const current = await pg.open();
     const reopened = await openPostgres({ url: current.url, poolSize: 1, statementTimeoutMs: 5_000 }, true);
-    expect(reopened).toMatchObject({ created: false, migratedFrom: 6 });
+    expect(reopened).toMatchObject({ created: false, migratedFrom: 7 });
     await reopened.driver.close();
+  });
+
+  it('migrates a schema 6 database to 7: its rows kept, old notices without times, the new tables empty and checked', async () => {
+    const url = await pg.server().createDatabase();
+    const client = new pg_.Client({ connectionString: url });
+    await client.connect();
+    try {
+      expect(await migrate(client as unknown as PoolClient, 'test', 6)).toBe(0);
+    } finally {
+      await client.end();
+    }
+    expect(await tablesOf(url)).toEqual(TABLES.filter((t) => t !== 'admin_sessions' && t !== 'audit_log'));
+    await sql(url, "INSERT INTO notices VALUES ('old', 'Old', 'kept', '2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z')");
+    await sql(url, "INSERT INTO sessions VALUES ('s1', 'active', 'seed', 1, 60, 100, 0, 0, 0, NULL, NULL, NULL)");
+    await sql(url, "UPDATE meta SET value = 3 WHERE key = 'last_seq'");
+
+    const opened = await pg.open(url);
+    expect(opened).toMatchObject({ created: false, migratedFrom: 6, schemaVersion: 7 });
+    expect(await tablesOf(url)).toEqual(TABLES);
+    expect(await opened.driver.lastSeq()).toBe(3);
+    expect(await opened.driver.activeSessionsPage(null, 10)).toEqual([['s1', 1, 60]]);
+    const rest = await opened.driver.rest(restQuery(10));
+    expect(rest.notices).toEqual([{ id: 'old', title: 'Old', message: 'kept', validFrom: '2026-01-01T00:00:00.000Z', validTo: '2026-02-01T00:00:00.000Z' }]);
+    expect(rest.adminSessions).toEqual([]);
+    expect(rest.audit).toEqual([]);
+
+    // An admin edit of the old notice sets its times; the new tables take rows and check them.
+    await opened.driver.apply(batch(4, { upserts: { notices: [noticeRow('old', T0, T0 + 1)], adminSessions: [adminSessionRow(1)], audit: [auditRow(1)] } }));
+    expect((await opened.driver.rest(restQuery(10))).notices[0]).toMatchObject({ id: 'old', createdAtMs: T0, updatedAtMs: T0 + 1 });
+    const refused = [
+      () => sql(url, `INSERT INTO admin_sessions VALUES ('${tokenHash(2).toUpperCase().replace(/0/g, 'A')}', 1, 2)`),
+      () => sql(url, `INSERT INTO admin_sessions VALUES ('${tokenHash(3).slice(1)}', 1, 2)`),
+      () => sql(url, `INSERT INTO admin_sessions VALUES ('${tokenHash(4)}', 2, 2)`),
+      () => sql(url, `INSERT INTO audit_log VALUES (9, 1, 'other', 'info', 'e', 'm', '{}')`),
+      () => sql(url, `INSERT INTO audit_log VALUES (9, 1, 'security', 'critical', 'e', 'm', '{}')`),
+      () => sql(url, `INSERT INTO audit_log VALUES (9, 1, 'security', 'info', '', 'm', '{}')`),
+      () => sql(url, `INSERT INTO audit_log VALUES (9, 1, 'security', 'info', '${'e'.repeat(65)}', 'm', '{}')`),
+      () => sql(url, `INSERT INTO audit_log VALUES (9, 1, 'security', 'info', 'e', 'm', '{not json')`),
+    ];
+    for (const attempt of refused) await expect(attempt()).rejects.toThrow();
+    expect(await sql(url, 'SELECT count(*)::int AS n FROM audit_log')).toEqual([{ n: 1 }]);
+    expect(await sql(url, 'SELECT count(*)::int AS n FROM admin_sessions')).toEqual([{ n: 1 }]);
+    expect(await sql(url, "SELECT indexname FROM pg_indexes WHERE indexname IN ('admin_sessions_expires_at', 'audit_log_at') ORDER BY 1")).toEqual([
+      { indexname: 'admin_sessions_expires_at' },
+      { indexname: 'audit_log_at' },
+    ]);
   });
 
   it('answers UNAVAILABLE (retryable) when nothing listens at the URL', async () => {

@@ -111,7 +111,12 @@ async function dispatch(task: Task): Promise<Reply> {
 
 async function openDriver(options: StorageOptions, reopen: boolean): Promise<OpenedDriver> {
   if (options?.driver === 'sqlite') return openSqlite(options, reopen);
-  throw new WorkerFailure('UNSUPPORTED', `storage driver ${JSON.stringify(options?.driver)} is not available in this build`);
+  if (options?.driver === 'postgres') {
+    // Loaded only when used: a SQLite server never loads the PostgreSQL client.
+    const { openPostgres } = await import('./postgres/open.js');
+    return openPostgres(options, reopen);
+  }
+  throw new WorkerFailure('UNSUPPORTED', `storage driver ${JSON.stringify((options as { driver?: unknown })?.driver)} is not available in this build`);
 }
 
 async function openTask(task: OpenTask): Promise<OpenReply> {
@@ -203,10 +208,14 @@ function retentionCutoffs(task: RetentionTask): RetentionCutoffs {
   };
 }
 
-/** Each driver maps its own library's errors onto the stable codes. */
+/** Each driver maps its own library's errors onto the stable codes (its own failures carry theirs). */
 function describeFailure(err: unknown, phase: Phase, context: string, options: StorageOptions | null): TaskError {
-  if (options?.driver === 'sqlite') return sqliteTaskError(err, phase, context, options.dbPath);
-  return sqliteTaskError(err, phase, context, null);
+  if (err instanceof WorkerFailure) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
+  if (options?.driver === 'postgres') {
+    // The PostgreSQL driver turns every error into a WorkerFailure itself; anything else is a bug.
+    return { ok: false, code: 'INTERNAL', message: `${context}: ${err instanceof Error ? err.message : String(err)}`, retryable: true };
+  }
+  return sqliteTaskError(err, phase, context, options?.driver === 'sqlite' ? options.dbPath : null);
 }
 
 function describe(task: Task): string {

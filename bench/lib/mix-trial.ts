@@ -28,7 +28,7 @@ export interface MixFigures extends WrkFigures {
 
 const KINDS = ['spawn', 'ground', 'carried', 'deposit'];
 
-async function measure(proc: Proc, ids: string[], placeholder: boolean, s: MixSettings, dir: string): Promise<MixFigures> {
+async function measure(proc: Proc, ids: string[], placeholder: boolean, s: MixSettings, dir: string, dbCpuMs?: () => number): Promise<MixFigures> {
   const file = writePool(join(dir, 'sessions.txt'), ids);
   const { sent, ...figures } = await runWrk({
     url: proc.url,
@@ -39,16 +39,20 @@ async function measure(proc: Proc, ids: string[], placeholder: boolean, s: MixSe
     warmupS: s.warmupS,
     durationS: s.durationS,
     targetCpuMs: proc.cpuMs,
+    dbCpuMs,
   });
   const missing = KINDS.filter((k) => !(sent[k] > 0));
   if (missing.length > 0 && figures.non2xx === 0) throw new Error(`mix: no ${missing.join(', ')} requests were sent (${JSON.stringify(sent)})`);
   return { ...figures, artifactsPerSession: (sent.spawn ?? 0) / ids.length, depositsPerSpawn: (sent.deposit ?? 0) / (sent.spawn ?? NaN) };
 }
 
-/** The built server with `env` on a fresh database. */
-export function mixOnServer(env: Record<string, string>, s: MixSettings): Promise<MixFigures> {
+/**
+ * The built server with `env` on a fresh database (a fresh SQLite file; for PostgreSQL the caller
+ * puts a fresh database's URL in `env` and passes that server's CPU counter as `dbCpuMs`).
+ */
+export function mixOnServer(env: Record<string, string>, s: MixSettings, dbCpuMs?: () => number): Promise<MixFigures> {
   const tmp = tempDir();
-  return withServer(env, async (proc) => measure(proc, await precreateSessions(proc.url, s.pool), false, s, tmp.dir)).finally(() => tmp.cleanup());
+  return withServer(env, async (proc) => measure(proc, await precreateSessions(proc.url, s.pool), false, s, tmp.dir, dbCpuMs)).finally(() => tmp.cleanup());
 }
 
 /** A baseline process; `hasSessions` = it implements create (write-through), else placeholder ids. */

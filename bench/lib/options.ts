@@ -1,5 +1,5 @@
 /**
- * Command-line options every bench script shares: `--quick` (each script under ~30 s: 3 trials,
+ * Command-line options every bench script shares: `--quick` (each script under ~75 s: 3 trials,
  * short windows) and `--trials=N` (override the number of fresh-process trials, N ≥ 3).
  * Anything else is refused, so a typo never silently runs the long variant.
  */

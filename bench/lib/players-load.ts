@@ -16,6 +16,8 @@ export interface StepOptions extends Omit<PlayersWorkerData, 'players' | 'connec
   /** All threads together. */
   connections: number;
   targetCpuMs: () => number;
+  /** Its database server's CPU time counter in ms (BenchPostgres.cpuMs), when it uses one. */
+  dbCpuMs?: () => number;
 }
 
 export interface StepFigures {
@@ -34,6 +36,9 @@ export interface StepFigures {
   clientCpuPct: number;
   serverCpuPct: number;
   serverUsPerReq: number;
+  /** The database server's CPU (PostgreSQL, all its processes): % of one core and µs per request; NaN without one. */
+  dbCpuPct: number;
+  dbUsPerReq: number;
   /** Time to open connections and create the first sessions (not measured). */
   joinS: number;
   firstError: string | null;
@@ -42,7 +47,7 @@ export interface StepFigures {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runPlayersStep(o: StepOptions): Promise<StepFigures> {
-  const { threads, players, connections, targetCpuMs, ...rest } = o;
+  const { threads, players, connections, targetCpuMs, dbCpuMs, ...rest } = o;
   const joinStarted = performance.now();
   const workers = Array.from({ length: threads }, (_, index) => {
     const share = Math.floor(players / threads) + (index < players % threads ? 1 : 0);
@@ -71,11 +76,13 @@ export async function runPlayersStep(o: StepOptions): Promise<StepFigures> {
     await sleep(startIn + o.settleMs);
     const cpu0 = process.cpuUsage();
     const target0 = targetCpuMs();
+    const db0 = dbCpuMs?.() ?? NaN;
     const w0 = performance.now();
     await sleep(o.measureMs);
     const windowMs = performance.now() - w0;
     const cpu = process.cpuUsage(cpu0);
     const targetMs = targetCpuMs() - target0;
+    const dbMs = (dbCpuMs?.() ?? NaN) - db0;
     const all = (await Promise.all(results)).map((m) => m.result as PlayersWorkerResult);
     const hist = new LatencyHistogram();
     const lag = new LatencyHistogram();
@@ -100,6 +107,8 @@ export async function runPlayersStep(o: StepOptions): Promise<StepFigures> {
       clientCpuPct: (cpu.user + cpu.system) / 10 / windowMs,
       serverCpuPct: (targetMs / windowMs) * 100,
       serverUsPerReq: (targetMs * 1000) / (rps * (windowMs / 1000)),
+      dbCpuPct: (dbMs / windowMs) * 100,
+      dbUsPerReq: (dbMs * 1000) / (rps * (windowMs / 1000)),
       joinS,
       firstError: all.find((r) => r.firstNon2xx !== null)?.firstNon2xx ?? (errors > 0 ? `${errors - non2xx} socket errors or unanswered requests` : null),
     };

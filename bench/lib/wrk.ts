@@ -5,7 +5,8 @@
  * measured one. The Lua scripts in bench/lua/ (common.lua first, then the bench's own) count
  * non-2xx answers and print wrk's own latency percentiles and its CPU time as one JSON line.
  * The target's CPU (all threads, /proc/<pid>/stat) is read just before and after the measured
- * invocation and divided by the requests it completed.
+ * invocation and divided by the requests it completed; so is its database server's, when it has
+ * one (PostgreSQL: lib/postgres.ts).
  * Never runs when wrk is missing: `requireWrk` says how to install it and exits non-zero.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -45,6 +46,9 @@ export interface WrkFigures {
   serverCpuPct: number;
   /** Target CPU time per completed request, µs. */
   serverUsPerReq: number;
+  /** The database server's CPU (PostgreSQL, all its processes) in % of one core, and per request (µs); NaN without one. */
+  dbCpuPct: number;
+  dbUsPerReq: number;
 }
 
 interface WrkJson {
@@ -77,6 +81,8 @@ export interface WrkOptions {
   durationS: number;
   /** The target's CPU time counter in ms (Proc.cpuMs). */
   targetCpuMs: () => number;
+  /** Its database server's CPU time counter in ms (BenchPostgres.cpuMs), when it uses one. */
+  dbCpuMs?: () => number;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
@@ -112,9 +118,11 @@ export async function runWrk(o: WrkOptions): Promise<WrkFigures & { sent: Record
   try {
     const file = scriptFile(tmp.dir, o.script);
     if (o.warmupS > 0) await invoke(file, o, o.warmupS);
+    const db0 = o.dbCpuMs?.() ?? NaN;
     const cpu0 = o.targetCpuMs();
     const w = await invoke(file, o, o.durationS);
     const serverMs = o.targetCpuMs() - cpu0;
+    const dbMs = (o.dbCpuMs?.() ?? NaN) - db0;
     const elapsedS = w.durationUs / 1e6;
     return {
       rps: w.requests / elapsedS,
@@ -130,6 +138,8 @@ export async function runWrk(o: WrkOptions): Promise<WrkFigures & { sent: Record
       clientCpuPct: w.cpuTicks < 0 ? NaN : (w.cpuTicks * TICK_MS) / 10 / elapsedS,
       serverCpuPct: serverMs / 10 / elapsedS,
       serverUsPerReq: (serverMs * 1000) / w.requests,
+      dbCpuPct: dbMs / 10 / elapsedS,
+      dbUsPerReq: (dbMs * 1000) / w.requests,
       sent: w.sent,
     };
   } finally {

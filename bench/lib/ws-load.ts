@@ -13,6 +13,8 @@ export interface WsLoadOptions extends Omit<WsWorkerData, 'pool'> {
   pool: number;
   /** The target's CPU time counter in ms (Proc.cpuMs), sampled around the measured window. */
   targetCpuMs?: () => number;
+  /** Its database server's CPU time counter in ms (BenchPostgres.cpuMs), when it uses one. */
+  dbCpuMs?: () => number;
 }
 
 export interface WsFigures {
@@ -28,12 +30,15 @@ export interface WsFigures {
   serverCpuPct: number;
   /** Target CPU time (all threads, /proc/<pid>/stat) per answered op over the window, µs. */
   serverUsPerOp: number;
+  /** The database server's CPU (PostgreSQL, all its processes): % of one core and µs per op; NaN without one. */
+  dbCpuPct: number;
+  dbUsPerOp: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runWsLoad(o: WsLoadOptions): Promise<WsFigures> {
-  const { threads, targetCpuMs, ...rest } = o;
+  const { threads, targetCpuMs, dbCpuMs, ...rest } = o;
   const workers = Array.from({ length: threads }, () => {
     const data: WsWorkerData = { ...rest, pool: Math.ceil(o.pool / threads) };
     return new Worker(new URL('./ws-load-worker.js', import.meta.url), { workerData: data });
@@ -55,7 +60,7 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsFigures> {
     const results = workers.map((w) => message(w, 'result'));
     for (const w of workers) w.postMessage('go');
     // CPU over the measured window (the threads measure from warm-up end to warm-up + duration).
-    const sample = () => ({ client: process.cpuUsage(), target: targetCpuMs?.() ?? NaN });
+    const sample = () => ({ client: process.cpuUsage(), target: targetCpuMs?.() ?? NaN, db: dbCpuMs?.() ?? NaN });
     await sleep(o.warmupMs);
     const before = sample();
     await sleep(o.durationMs);
@@ -79,6 +84,8 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsFigures> {
       serverCpuPct: ((after.target - before.target) / windowMs) * 100,
       // CPU sampled over the main thread's window, ops over the threads' (the same length, started together).
       serverUsPerOp: ((after.target - before.target) * 1000) / (opsPerS * (windowMs / 1000)),
+      dbCpuPct: ((after.db - before.db) / windowMs) * 100,
+      dbUsPerOp: ((after.db - before.db) * 1000) / (opsPerS * (windowMs / 1000)),
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

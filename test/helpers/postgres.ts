@@ -125,7 +125,12 @@ function checkRunnable(postgres: string, ids: { uid?: number; gid?: number }): v
   }
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/** `settings`: extra `-c name=value` server settings, applied after (so overriding) the test defaults above. */
+export interface StartPostgresOptions {
+  settings?: Record<string, string>;
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<TestPostgres> {
   const ids = ensurePostgresUser();
   const { postgres } = await binaries();
   checkRunnable(postgres, ids);
@@ -174,6 +179,8 @@ export async function startPostgres(): Promise<TestPostgres> {
         '-c', 'shared_buffers=16MB',
         '-c', 'max_connections=100', // each test file opens several pools
         '-c', 'max_parallel_workers_per_gather=0', // 2 shared cores; no DSM segments in a small /dev/shm
+        // The last -c of a name wins: the benches run PostgreSQL with fsync on (bench/lib/postgres.ts).
+        ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
       ],
       { ...ids, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -4,10 +4,11 @@
  *
  *   check: same schema version, target empty
  *   batch 1: notices, settings, stats (the source's counters, added to the target's zeros)
- *   batches: sessions page by page (header, artifacts, level), then high scores and idempotency
- *            keys in chunks
+ *   batches: sessions page by page (header, artifacts, level), then high scores, idempotency
+ *            keys, admin sessions and audit rows in chunks
  *   meta: last_seq and max_high_score_id as in the source
- *   verify: row counts of every table, stats and last_seq equal on both sides
+ *   verify: row counts of every table; stats, notices (with their times), settings, admin
+ *           sessions, audit rows and last_seq equal on both sides
  *
  * Writes go through the target's ordinary `apply` (one transaction per batch, seqs 1..N);
  * `importMeta` then sets last_seq to the source's, so a server started on the copy numbers its
@@ -16,16 +17,23 @@
  * Never: write into a database that is not empty, run beside a server on either database, or
  * call a copy good without the verification.
  */
+import { highScoreRow, noticeRow, settingRow } from '../../src/model/convert.js';
 import type { WireBatch } from '../../src/model/rows.js';
-import { highScoreRow, noticeRow, settingRow } from '../../src/model/rows.js';
+import type { RestQuery } from '../../src/model/stored.js';
 import { WorkerFailure } from '../failure.js';
 import type { CopyEndpoint, TableCounts } from './endpoint.js';
 
 export const COPY_SESSIONS_PER_BATCH = 500;
 export const COPY_HIGH_SCORES_PER_BATCH = 5_000;
 
-/** The rest without limits: every high score and every idempotency key. */
-const EVERYTHING = { highScoreLimit: Number.MAX_SAFE_INTEGER, idempotencySinceMs: Number.MIN_SAFE_INTEGER, idempotencyLimit: Number.MAX_SAFE_INTEGER };
+/** The rest without limits: every high score, idempotency key, admin session (expired or not) and audit row. */
+const EVERYTHING: RestQuery = {
+  highScoreLimit: Number.MAX_SAFE_INTEGER,
+  idempotencySinceMs: Number.MIN_SAFE_INTEGER,
+  idempotencyLimit: Number.MAX_SAFE_INTEGER,
+  nowMs: Number.MIN_SAFE_INTEGER,
+  auditLimit: Number.MAX_SAFE_INTEGER,
+};
 
 export interface CopyProgress {
   phase: 'start' | 'sessions' | 'highScores' | 'verify' | 'done';
@@ -117,6 +125,12 @@ export async function copyDatabase(source: CopyEndpoint, target: CopyEndpoint, o
   for (let i = 0; i < rest.idempotencyKeys.length; i += COPY_HIGH_SCORES_PER_BATCH) {
     await apply({ upserts: { idempotencyKeys: rest.idempotencyKeys.slice(i, i + COPY_HIGH_SCORES_PER_BATCH) }, deletes: {}, stats: null });
   }
+  for (let i = 0; i < rest.adminSessions.length; i += COPY_HIGH_SCORES_PER_BATCH) {
+    await apply({ upserts: { adminSessions: rest.adminSessions.slice(i, i + COPY_HIGH_SCORES_PER_BATCH) }, deletes: {}, stats: null });
+  }
+  for (let i = 0; i < rest.audit.length; i += COPY_HIGH_SCORES_PER_BATCH) {
+    await apply({ upserts: { audit: rest.audit.slice(i, i + COPY_HIGH_SCORES_PER_BATCH) }, deletes: {}, stats: null });
+  }
   await target.importMeta(lastSeq, rest.maxHighScoreId);
 
   tell('verify');
@@ -125,9 +139,14 @@ export async function copyDatabase(source: CopyEndpoint, target: CopyEndpoint, o
   if (differ.length > 0) {
     throw fail(`verification failed: ${differ.map((t) => `${t} ${from[t]} in the source, ${to[t]} in the target`).join('; ')}`);
   }
-  const small = { highScoreLimit: 0, idempotencySinceMs: 0, idempotencyLimit: 0 };
+  // Everything but the high scores and idempotency keys (counted above) compared row for row.
+  const small: RestQuery = { ...EVERYTHING, highScoreLimit: 0, idempotencyLimit: 0 };
   const [fromRest, toRest] = await Promise.all([source.driver.rest(small), target.driver.rest(small)]);
-  if (canonical(fromRest) !== canonical(toRest)) throw fail('verification failed: stats, notices, settings or max high score id differ');
+  // Admin sessions come back in no promised order: compare them sorted by token hash.
+  for (const r of [fromRest, toRest]) r.adminSessions.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  if (canonical(fromRest) !== canonical(toRest)) {
+    throw fail('verification failed: stats, notices, settings, admin sessions, audit rows or max high score id differ');
+  }
   const toLastSeq = await target.driver.lastSeq();
   if (toLastSeq !== lastSeq) throw fail(`verification failed: last_seq ${lastSeq} in the source, ${toLastSeq} in the target`);
   tell('done');

@@ -18,7 +18,16 @@ export type ExportedSession = [header: SessionRow, artifacts: ArtifactRow[], lev
 
 /** Rows per table, for the verification after a copy. */
 export type TableCounts = Record<
-  'sessions' | 'artifacts' | 'session_levels' | 'level_segments' | 'high_scores' | 'notices' | 'settings' | 'idempotency_keys',
+  | 'sessions'
+  | 'artifacts'
+  | 'session_levels'
+  | 'level_segments'
+  | 'high_scores'
+  | 'notices'
+  | 'settings'
+  | 'idempotency_keys'
+  | 'admin_sessions'
+  | 'audit_log',
   number
 >;
 
@@ -28,7 +37,7 @@ export interface CopyEndpoint {
   readonly schemaVersion: number;
   /** Every session, any status, ordered by id (byte order) after `after`, at most `limit`. */
   exportSessionsPage(after: string | null, limit: number): Promise<ExportedSession[]>;
-  /** No session, high score, notice or setting, and last_seq 0. */
+  /** No row in any copied table, and last_seq 0. */
   isEmpty(): Promise<boolean>;
   /** Sets last_seq and max_high_score_id to the source's values (the copy's own batch seqs are not the source's). */
   importMeta(lastSeq: number, maxHighScoreId: number): Promise<void>;

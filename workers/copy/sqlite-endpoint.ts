@@ -26,6 +26,8 @@ const TABLES: (keyof TableCounts)[] = [
   'notices',
   'settings',
   'idempotency_keys',
+  'admin_sessions',
+  'audit_log',
 ];
 
 function statements(db: Database.Database) {
@@ -85,7 +87,7 @@ export async function openSqliteCopyEndpoint(dbPath: string): Promise<CopyEndpoi
     },
     async isEmpty() {
       const c = count();
-      return c.sessions + c.high_scores + c.notices + c.settings + c.idempotency_keys === 0 && (st.lastSeq.get() ?? 0) === 0;
+      return TABLES.every((t) => c[t] === 0) && (st.lastSeq.get() ?? 0) === 0;
     },
     async importMeta(lastSeq, maxHighScoreId) {
       db.transaction(() => {

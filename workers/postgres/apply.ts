@@ -3,9 +3,9 @@
  *
  *   BEGIN ─► lock last_seq row ─► seq <= last_seq? ─yes─► COMMIT (nothing written), applied: false
  *                                        │ no
- *   upsert sessions, artifacts, levels (+segments), high scores (+max id), notices, settings,
- *   idempotency keys
- *   ─► delete high scores, notices ─► add stats deltas ─► last_seq = seq ─► COMMIT (WAL flushed)
+ *   upsert sessions, artifacts, levels (+segments), high scores, notices, settings,
+ *   idempotency keys, admin sessions; insert audit rows
+ *   ─► delete admin sessions, high scores (+max id), notices ─► add stats deltas ─► last_seq = seq ─► COMMIT (WAL flushed)
  *
  * Each table's rows are transposed into column arrays and written by one `unnest` statement,
  * whatever their number. The row lock on last_seq orders concurrent applies (a second pool
@@ -14,8 +14,8 @@
  * Never: apply part of a batch (any failure rolls all of it back, last_seq included), apply a
  * seq at or below last_seq, or overwrite a counter (deltas are added, times only move forward).
  */
-import type { ApplyResult } from '../driver.js';
-import type { WireBatch } from '../../src/model/rows.js';
+import type { UpsertTable, WireBatch } from '../../src/model/rows.js';
+import type { ApplyResult } from '../../src/model/stored.js';
 import { WorkerFailure } from './errors.js';
 import { type Client, run } from './pool.js';
 import { SQL, type Sql } from './statements.js';
@@ -33,7 +33,15 @@ export function checkBatch(batch: WireBatch): void {
   for (const [table, rows] of [...Object.entries(batch.upserts), ...Object.entries(batch.deletes)]) {
     if (rows !== undefined && !Array.isArray(rows)) throw badBatch(batch.seq, `${table} is not an array`);
   }
+  for (const table of Object.keys(batch.upserts)) {
+    if (ROW_WIDTH[table as UpsertTable] === undefined) throw badBatch(batch.seq, `upserts.${table} is not a table`);
+  }
 }
+
+/** Columns per row tuple (src/model/rows.ts), as workers/sqlite/apply.ts checks them. */
+const ROW_WIDTH: Record<UpsertTable, number> = {
+  sessions: 12, artifacts: 8, levels: 2, highScores: 5, notices: 7, settings: 3, idempotencyKeys: 7, adminSessions: 3, audit: 7,
+};
 
 /** Rows (tuples) → one array per column, in tuple order. */
 function columns(rows: readonly (readonly unknown[])[], width: number): unknown[][] {
@@ -71,22 +79,27 @@ async function writeLevels(client: Client, levels: WireBatch['upserts']['levels'
 async function writeBatch(client: Client, batch: WireBatch): Promise<number> {
   const { upserts, deletes, stats } = batch;
   let rows = 0;
-  rows += await upsert(client, SQL.upsertSessions, upserts.sessions, 12);
-  rows += await upsert(client, SQL.upsertArtifacts, upserts.artifacts, 8);
+  rows += await upsert(client, SQL.upsertSessions, upserts.sessions, ROW_WIDTH.sessions);
+  rows += await upsert(client, SQL.upsertArtifacts, upserts.artifacts, ROW_WIDTH.artifacts);
   rows += await writeLevels(client, upserts.levels);
-  const highScores = upserts.highScores;
-  if (highScores !== undefined && highScores.length > 0) {
-    rows += await upsert(client, SQL.upsertHighScores, highScores, 5);
-    let maxId = 0;
-    for (const h of highScores) if (h[0] > maxId) maxId = h[0];
-    await run(client, SQL.raiseMaxHighScoreId, [maxId]);
+  let maxHighScoreId = 0;
+  for (const h of upserts.highScores ?? []) if (h[0] > maxHighScoreId) maxHighScoreId = h[0];
+  rows += await upsert(client, SQL.upsertHighScores, upserts.highScores, ROW_WIDTH.highScores);
+  rows += await upsert(client, SQL.upsertNotices, upserts.notices, ROW_WIDTH.notices);
+  rows += await upsert(client, SQL.upsertSettings, upserts.settings, ROW_WIDTH.settings);
+  rows += await upsert(client, SQL.upsertIdempotencyKeys, upserts.idempotencyKeys, ROW_WIDTH.idempotencyKeys);
+  rows += await upsert(client, SQL.upsertAdminSessions, upserts.adminSessions, ROW_WIDTH.adminSessions);
+  rows += await upsert(client, SQL.insertAudit, upserts.audit, ROW_WIDTH.audit);
+  if (deletes.adminSessions !== undefined && deletes.adminSessions.length > 0) {
+    rows += (await run(client, SQL.deleteAdminSessions, [deletes.adminSessions])).rowCount ?? 0;
   }
-  rows += await upsert(client, SQL.upsertNotices, upserts.notices, 5);
-  rows += await upsert(client, SQL.upsertSettings, upserts.settings, 3);
-  rows += await upsert(client, SQL.upsertIdempotencyKeys, upserts.idempotencyKeys, 7);
   if (deletes.highScores !== undefined && deletes.highScores.length > 0) {
     rows += (await run(client, SQL.deleteHighScores, [deletes.highScores])).rowCount ?? 0;
+    // A delete may have replaced the pending upsert of a score created in the same batch: its id
+    // was handed out all the same and must never be handed out again.
+    for (const id of deletes.highScores) if (Number.isSafeInteger(id) && id > maxHighScoreId) maxHighScoreId = id;
   }
+  if (maxHighScoreId > 0) await run(client, SQL.raiseMaxHighScoreId, [maxHighScoreId]);
   if (deletes.notices !== undefined && deletes.notices.length > 0) {
     rows += (await run(client, SQL.deleteNotices, [deletes.notices])).rowCount ?? 0;
   }

@@ -73,6 +73,8 @@ const COUNTED: (keyof TableCounts)[] = [
   'notices',
   'settings',
   'idempotency_keys',
+  'admin_sessions',
+  'audit_log',
 ];
 
 /** Opens (and migrates) a PostgreSQL database as a copy source or target. */
@@ -87,8 +89,7 @@ export async function openPostgresCopyEndpoint(options: PostgresOptions): Promis
     async isEmpty() {
       return withClient(pool, 'isEmpty', async (c) => {
         const rows = (await c.query<{ n: number }>(
-          `SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM high_scores) + (SELECT count(*) FROM notices)
-                + (SELECT count(*) FROM settings) + (SELECT count(*) FROM idempotency_keys)
+          `SELECT ${COUNTED.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')}
                 + (SELECT value FROM meta WHERE key = 'last_seq') AS n`,
         )).rows;
         return rows[0].n === 0;

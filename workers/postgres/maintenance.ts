@@ -7,7 +7,8 @@
  * chunk is one statement and its own transaction; retention is idempotent, so a failure between
  * chunks only leaves work for the next run), or wait on rows an apply holds (SKIP LOCKED).
  */
-import type { CheckpointResult, RetentionCutoffs, RetentionResult } from '../driver.js';
+import type { CheckpointResult, RetentionResult } from '../../src/model/stored.js';
+import type { RetentionCutoffs } from '../driver.js';
 import { WorkerFailure } from './errors.js';
 import { type Client, run } from './pool.js';
 import { SQL } from './statements.js';
@@ -24,17 +25,24 @@ function checkCutoff(value: number | null, name: string): void {
 }
 
 /**
- * Ended sessions (with artifacts, level, segments), old high scores (null keeps them) and expired
- * idempotency keys, in chunks until a chunk comes back short; `borrow` runs each on a pooled connection.
+ * Ended sessions (with artifacts, level, segments), old high scores (null keeps them), expired
+ * idempotency keys and admin sessions, audit rows older than `auditBeforeMs` (null: kept by age)
+ * and beyond the newest `auditMaxRows`, in chunks until a chunk comes back short; `borrow` runs
+ * each on a pooled connection.
  */
 export async function retention(
   borrow: <T>(fn: (c: Client) => Promise<T>) => Promise<T>,
   cutoffs: RetentionCutoffs,
 ): Promise<RetentionResult> {
-  const { sessionsBeforeMs, highScoresBeforeMs, idempotencyBeforeMs } = cutoffs;
+  const { sessionsBeforeMs, highScoresBeforeMs, idempotencyBeforeMs, adminSessionsBeforeMs, auditBeforeMs, auditMaxRows } = cutoffs;
   checkCutoff(sessionsBeforeMs, 'sessionsBeforeMs');
   checkCutoff(highScoresBeforeMs, 'highScoresBeforeMs');
   checkCutoff(idempotencyBeforeMs, 'idempotencyBeforeMs');
+  checkCutoff(adminSessionsBeforeMs, 'adminSessionsBeforeMs');
+  checkCutoff(auditBeforeMs, 'auditBeforeMs');
+  if (!Number.isSafeInteger(auditMaxRows) || auditMaxRows < 0) {
+    throw new WorkerFailure('INTERNAL', `retention: auditMaxRows must be a non-negative integer, got ${String(auditMaxRows)}`);
+  }
   const chunks = async (sql: typeof SQL.deleteEndedChunk, cutoff: number | null): Promise<number> => {
     if (cutoff === null) return 0;
     let total = 0;
@@ -48,7 +56,10 @@ export async function retention(
   const deletedSessions = await chunks(SQL.deleteEndedChunk, sessionsBeforeMs);
   const deletedHighScores = await chunks(SQL.deleteHighScoresChunk, highScoresBeforeMs);
   await chunks(SQL.deleteIdempotencyChunk, idempotencyBeforeMs);
-  return { deletedSessions, deletedHighScores };
+  await chunks(SQL.deleteAdminSessionsChunk, adminSessionsBeforeMs);
+  const deletedAuditRows =
+    (await chunks(SQL.deleteAuditBeforeChunk, auditBeforeMs)) + (await chunks(SQL.deleteAuditBeyondChunk, auditMaxRows));
+  return { deletedSessions, deletedHighScores, deletedAuditRows };
 }
 
 /** PostgreSQL runs its own checkpoints; there is no log for us to fold. */

@@ -148,6 +148,32 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
     `,
   },
+  {
+    version: 7,
+    description: 'admin console: admin sessions (by token hash), the audit log, notice creation and update times',
+    // details stays TEXT with a JSON check (SQLite: CHECK json_valid), not jsonb: jsonb would
+    // reorder keys and drop whitespace, and a row must read back (and copy) byte for byte.
+    sql: `
+      CREATE TABLE admin_sessions (
+        token_hash TEXT COLLATE "C" PRIMARY KEY CHECK (token_hash ~ '^[0-9a-f]{64}$'),
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL CHECK (expires_at > created_at)
+      );
+      CREATE INDEX admin_sessions_expires_at ON admin_sessions (expires_at);
+      CREATE TABLE audit_log (
+        id BIGINT PRIMARY KEY,
+        at BIGINT NOT NULL,
+        category TEXT NOT NULL CHECK (category IN ('security', 'gameplay')),
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high')),
+        event_type TEXT NOT NULL CHECK (char_length(event_type) BETWEEN 1 AND 64),
+        message TEXT NOT NULL,
+        details TEXT NOT NULL CHECK (details::jsonb IS NOT NULL)
+      );
+      CREATE INDEX audit_log_at ON audit_log (at);
+      ALTER TABLE notices ADD COLUMN created_at BIGINT;
+      ALTER TABLE notices ADD COLUMN updated_at BIGINT;
+    `,
+  },
 ];
 
 export const LATEST_PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;

@@ -1,16 +1,26 @@
 /**
  * Start-up and first-use reads: active sessions page by page (id, started_at, duration only),
  * whole active sessions (header + artifact rows, as rows.ts tuples) for their first use, the
- * rest (stats, newest high scores, notices, settings, recent idempotency keys), and the count of sessions started in a
- * window. Multi-statement reads run in one REPEATABLE READ READ ONLY transaction: one snapshot,
+ * rest (stats, newest high scores, notices, settings, recent idempotency keys, valid admin sessions,
+ * the newest audit rows), and the count of sessions started in a window. Multi-statement reads run in one REPEATABLE READ READ ONLY transaction: one snapshot,
  * so an apply committing in between cannot tear a session from its artifacts.
  *
  * Never: write, read the immutable levels (nothing at run time needs them), or hand back a
  * BIGINT as a string (pool.ts parses int8 to number).
  */
-import type { ColdSessionRow, HighScoreRecord, NoticeRecord, SettingRecord, StatsRecord } from '../../src/model/records.js';
-import type { ArtifactRow, IdempotencyRow, RestQuery, SessionRow } from '../../src/model/rows.js';
-import type { LoadedSessions, StoredRest, StoredSession } from '../driver.js';
+import { highScoreOfRow, noticeOfRow, settingOfRow } from '../../src/model/convert.js';
+import type { ColdSessionRow, StatsRecord } from '../../src/model/records.js';
+import type {
+  AdminSessionRow,
+  ArtifactRow,
+  AuditRow,
+  HighScoreRow,
+  IdempotencyRow,
+  NoticeRow,
+  SessionRow,
+  SettingRow,
+} from '../../src/model/rows.js';
+import type { LoadedSessions, RestQuery, StoredRest, StoredSession } from '../../src/model/stored.js';
 import { WorkerFailure } from './errors.js';
 import { type Client, run } from './pool.js';
 import { SQL } from './statements.js';
@@ -55,14 +65,14 @@ export async function loadSessions(client: Client, ids: readonly string[]): Prom
 type StatsColumns = [number, number, number, number, number, number, number | null, number | null];
 
 export async function rest(client: Client, query: RestQuery): Promise<StoredRest> {
-  const { highScoreLimit, idempotencySinceMs, idempotencyLimit } = query;
-  for (const [name, value] of [['highScoreLimit', highScoreLimit], ['idempotencyLimit', idempotencyLimit]] as const) {
+  const { highScoreLimit, idempotencySinceMs, idempotencyLimit, nowMs, auditLimit } = query;
+  for (const [name, value] of [['highScoreLimit', highScoreLimit], ['idempotencyLimit', idempotencyLimit], ['auditLimit', auditLimit]] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new WorkerFailure('INTERNAL', `rest: ${name} must be a non-negative integer, got ${value}`);
     }
   }
-  if (!Number.isFinite(idempotencySinceMs)) {
-    throw new WorkerFailure('INTERNAL', `rest: idempotencySinceMs must be a number, got ${idempotencySinceMs}`);
+  for (const [name, value] of [['idempotencySinceMs', idempotencySinceMs], ['nowMs', nowMs]] as const) {
+    if (!Number.isFinite(value)) throw new WorkerFailure('INTERNAL', `rest: ${name} must be a number, got ${value}`);
   }
   const s = (await run<StatsColumns>(client, SQL.stats)).rows[0];
   if (s === undefined) throw new WorkerFailure('POSTGRES', 'the stats row is missing (the migration always inserts one)');
@@ -76,26 +86,18 @@ export async function rest(client: Client, query: RestQuery): Promise<StoredRest
     latestCompletedAtMs: s[6],
     latestActivityAtMs: s[7],
   };
-  const highScores: HighScoreRecord[] =
-    highScoreLimit === 0
-      ? []
-      : (await run<[number, number, string, 'won' | 'lost', number]>(client, SQL.newestHighScores, [highScoreLimit])).rows.map(
-          (r) => ({ id: r[0], createdAtMs: r[1], playerTag: r[2], result: r[3], remainingUnchecked: r[4] }),
-        );
+  const highScores =
+    highScoreLimit === 0 ? [] : (await run<HighScoreRow>(client, SQL.newestHighScores, [highScoreLimit])).rows.map(highScoreOfRow);
   const maxHighScoreId = (await run<[number]>(client, SQL.maxHighScoreId)).rows[0][0];
-  const notices: NoticeRecord[] = (await run<[string, string, string, string, string]>(client, SQL.allNotices)).rows.map(
-    (r) => ({ id: r[0], title: r[1], message: r[2], validFrom: r[3], validTo: r[4] }),
-  );
-  const settings: SettingRecord[] = (await run<[string, number, number]>(client, SQL.allSettings)).rows.map((r) => ({
-    key: r[0],
-    value: r[1],
-    updatedAtMs: r[2],
-  }));
+  const notices = (await run<NoticeRow>(client, SQL.allNotices)).rows.map(noticeOfRow);
+  const settings = (await run<SettingRow>(client, SQL.allSettings)).rows.map(settingOfRow);
   const idempotencyKeys =
     idempotencyLimit === 0
       ? []
       : (await run<IdempotencyRow>(client, SQL.newestIdempotencyKeys, [idempotencySinceMs, idempotencyLimit])).rows.reverse();
-  return { stats, highScores, maxHighScoreId, notices, settings, idempotencyKeys };
+  const adminSessions = (await run<AdminSessionRow>(client, SQL.validAdminSessions, [nowMs])).rows;
+  const audit = auditLimit === 0 ? [] : (await run<AuditRow>(client, SQL.newestAudit, [auditLimit])).rows.reverse();
+  return { stats, highScores, maxHighScoreId, notices, settings, idempotencyKeys, adminSessions, audit };
 }
 
 export async function countStarted(client: Client, fromMs: number, toMs: number): Promise<number> {

@@ -69,10 +69,11 @@ export const SQL = {
   ),
   upsertNotices: sql(
     'upsert_notices',
-    `INSERT INTO notices (id, title, message, valid_from, valid_to)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+    `INSERT INTO notices (id, title, message, valid_from, valid_to, created_at, updated_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
      ON CONFLICT (id) DO UPDATE SET
-       title = excluded.title, message = excluded.message, valid_from = excluded.valid_from, valid_to = excluded.valid_to`,
+       title = excluded.title, message = excluded.message, valid_from = excluded.valid_from, valid_to = excluded.valid_to,
+       created_at = coalesce(notices.created_at, excluded.created_at), updated_at = excluded.updated_at`,
   ),
   upsertSettings: sql(
     'upsert_settings',
@@ -88,6 +89,20 @@ export const SQL = {
        fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body,
        seq = excluded.seq, created_at = excluded.created_at`,
   ),
+  upsertAdminSessions: sql(
+    'upsert_admin_sessions',
+    `INSERT INTO admin_sessions (token_hash, created_at, expires_at)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])
+     ON CONFLICT (token_hash) DO UPDATE SET expires_at = excluded.expires_at`,
+  ),
+  // Audit rows are written once: a replayed id keeps the first row.
+  insertAudit: sql(
+    'insert_audit',
+    `INSERT INTO audit_log (id, at, category, severity, event_type, message, details)
+     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+     ON CONFLICT (id) DO NOTHING`,
+  ),
+  deleteAdminSessions: sql('delete_admin_sessions', 'DELETE FROM admin_sessions WHERE token_hash = ANY($1::text[])'),
   deleteHighScores: sql('delete_high_scores', 'DELETE FROM high_scores WHERE id = ANY($1::bigint[])'),
   deleteNotices: sql('delete_notices', 'DELETE FROM notices WHERE id = ANY($1::text[])'),
   // Counters add; times are high-water marks (greatest() ignores NULL on either side).
@@ -136,7 +151,16 @@ export const SQL = {
     `SELECT greatest((SELECT value FROM meta WHERE key = 'max_high_score_id'),
                      (SELECT coalesce(max(id), 0) FROM high_scores)) AS value`,
   ),
-  allNotices: sql('all_notices', 'SELECT id, title, message, valid_from, valid_to FROM notices ORDER BY id'),
+  allNotices: sql('all_notices', 'SELECT id, title, message, valid_from, valid_to, created_at, updated_at FROM notices ORDER BY id'),
+  validAdminSessions: sql(
+    'valid_admin_sessions',
+    'SELECT token_hash, created_at, expires_at FROM admin_sessions WHERE expires_at > $1 ORDER BY token_hash',
+  ),
+  // The newest `limit` by id; the caller reverses them to oldest first.
+  newestAudit: sql(
+    'newest_audit',
+    'SELECT id, at, category, severity, event_type, message, details FROM audit_log ORDER BY id DESC LIMIT $1',
+  ),
   allSettings: sql('all_settings', 'SELECT key, value, updated_at FROM settings ORDER BY key'),
   // The newest `limit` created at or after `since`; the caller reverses them to oldest first.
   newestIdempotencyKeys: sql(
@@ -168,5 +192,23 @@ export const SQL = {
     'delete_idempotency_chunk',
     `DELETE FROM idempotency_keys WHERE (client, key) IN (
        SELECT client, key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+  ),
+  deleteAdminSessionsChunk: sql(
+    'delete_admin_sessions_chunk',
+    `DELETE FROM admin_sessions WHERE token_hash IN (
+       SELECT token_hash FROM admin_sessions WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+  ),
+  deleteAuditBeforeChunk: sql(
+    'delete_audit_before_chunk',
+    `DELETE FROM audit_log WHERE id IN (
+       SELECT id FROM audit_log WHERE at < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+  ),
+  // Keeps the newest $1 ids, as SQLite does: ids above max(id) - $1 stay (ids are handed out
+  // one by one, so that is the newest $1 rows).
+  deleteAuditBeyondChunk: sql(
+    'delete_audit_beyond_chunk',
+    `DELETE FROM audit_log WHERE id IN (
+       SELECT id FROM audit_log WHERE id <= (SELECT max(id) FROM audit_log) - $1::bigint
+       ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
   ),
 } as const;
