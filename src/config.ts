@@ -119,7 +119,12 @@ export const DEFAULT_SQLITE_SYNCHRONOUS: SqliteSynchronous = 'NORMAL';
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_DURABLE_WAIT_MS = 5_000;
 export const DEFAULT_RETRY_MAX_BACKOFF_MS = 5_000;
-export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
+/**
+ * A checkpoint runs on the persistence worker between commits and holds the commits behind it for
+ * as long as it takes, which grows with the WAL written since the last one: at 1 s the durable
+ * HTTP mix had a p99 of ~110 ms, at 100 ms ~25 ms, with no timer ~11 ms (bench/out, README: tail).
+ */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 100;
 export const DEFAULT_STALE_SWEEP_INTERVAL_MS = 30_000;
 export const DEFAULT_SESSION_RETENTION_DAYS = 30;
 export const DEFAULT_HIGH_SCORE_RETENTION_DAYS = 180;
