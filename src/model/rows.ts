@@ -44,7 +44,10 @@ export type ArtifactRow = [
   updatedAtMs: number,
 ];
 
-/** session_levels (+ level_segments): the level, written once when the session is created. */
+/**
+ * session_levels: the level, written once when the session is created, as ONE row: the trash can
+ * as columns and the terrain as the JSON text of `level.terrain` (the array the create answer sends).
+ */
 export type LevelRow = [sessionId: string, level: LevelRecord];
 
 /** high_scores. Key: id (assigned by the main thread). */
