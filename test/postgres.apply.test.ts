@@ -28,7 +28,7 @@ const pg = usePostgres();
 /** Every table's content, for "nothing changed" comparisons. */
 async function snapshot(url: string) {
   const tables = [
-    'meta', 'sessions', 'artifacts', 'session_levels', 'level_segments', 'stats', 'high_scores', 'notices', 'settings',
+    'meta', 'sessions', 'artifacts', 'session_levels', 'stats', 'high_scores', 'notices', 'settings',
     'idempotency_keys', 'admin_sessions', 'audit_log',
   ];
   const out: Record<string, unknown[]> = {};
@@ -57,7 +57,8 @@ describe('postgres apply', () => {
         stats: delta({ startedCount: 2, endedCount: 1, wonCount: 1, latestCompletedAtMs: T0 + 5_000, latestActivityAtMs: T0 + 6_000 }),
       }),
     );
-    expect(result).toEqual({ applied: true, rows: 2 + 4 + 1 + 2 + 2 + 1 + 1 + 2 + 1 + 2 + 1 });
+    // sessions, artifacts, the level (one row), high scores, notice, setting, idempotency keys, admin session, audit, stats.
+    expect(result).toEqual({ applied: true, rows: 2 + 4 + 1 + 2 + 1 + 1 + 2 + 1 + 2 + 1 });
     expect(await driver.lastSeq()).toBe(1);
 
     const loaded = await driver.loadSessions(['s1', 's2', 'nope']);
@@ -104,12 +105,14 @@ describe('postgres apply', () => {
         score: 7, remaining_artifact_count: 0, artifact_count: 2, ended_at: T0 + 5_000, end_reason: 'ended', result: 'won',
       },
     ]);
+    // One row per level; the terrain as the JSON text the create answer sends, byte for byte (TEXT, not jsonb).
     expect(await sql(url, 'SELECT * FROM session_levels')).toEqual([
-      { session_id: 's1', trash_x: 700, trash_y: 450, trash_bounds_x: 680, trash_bounds_y: 430, trash_bounds_width: 40, trash_bounds_height: 50.5 },
-    ]);
-    expect(await sql(url, 'SELECT * FROM level_segments ORDER BY idx')).toEqual([
-      { session_id: 's1', idx: 0, id: 'terrain_ground', type: 'ground', x: 0, y: 500, width: 800, height: 100 },
-      { session_id: 's1', idx: 1, id: 'terrain_1', type: 'stone', x: 120.5, y: 400, width: 64, height: 16 },
+      {
+        session_id: 's1', trash_x: 700, trash_y: 450, trash_bounds_x: 680, trash_bounds_y: 430, trash_bounds_width: 40, trash_bounds_height: 50.5,
+        terrain:
+          '[{"id":"terrain_ground","type":"ground","bounds":{"x":0,"y":500,"width":800,"height":100}},' +
+          '{"id":"terrain_1","type":"stone","bounds":{"x":120.5,"y":400,"width":64,"height":16}}]',
+      },
     ]);
   });
 
@@ -131,6 +134,16 @@ describe('postgres apply', () => {
       { idx: 1, id: 'artifact_1x', x: 1.5, y: 2.5, status: 'deposited', c: T0 + 1, u: T0 + 999 },
     ]);
     expect((await sql(url, 'SELECT trash_x FROM session_levels'))[0]).toEqual({ trash_x: 700 });
+  });
+
+  it('stores only a JSON array as a level terrain: the schema refuses any other text', async () => {
+    const { url } = await pg.open();
+    for (const bad of ['{}', 'not json', '"[]"', '']) {
+      await expect(sql(url, 'INSERT INTO session_levels VALUES ($1, 1, 2, 3, 4, 5, 6, $2)', [`bad ${bad}`, bad]), bad).rejects.toThrow(
+        /violates check constraint|invalid input syntax for type json/,
+      );
+    }
+    expect(await sql(url, "INSERT INTO session_levels VALUES ('good', 1, 2, 3, 4, 5, 6, '[]') RETURNING terrain")).toEqual([{ terrain: '[]' }]);
   });
 
   it('keeps 64-bit integers as SQLite does: a score, an idx and a high-score id past 2^31 round-trip exactly', async () => {

@@ -14,7 +14,7 @@ import { T0, adminSessionRow, auditRow, batch, noticeRow, restQuery, sessionRow,
 
 const pg = usePostgres();
 
-const TABLES = ['admin_sessions', 'artifacts', 'audit_log', 'idempotency_keys', 'level_segments', 'meta', 'notices', 'session_levels', 'sessions', 'settings', 'stats', 'high_scores', 'vibefixer_schema'].sort();
+const TABLES = ['admin_sessions', 'artifacts', 'audit_log', 'idempotency_keys', 'meta', 'notices', 'session_levels', 'sessions', 'settings', 'stats', 'high_scores', 'vibefixer_schema'].sort();
 
 async function tablesOf(url: string): Promise<string[]> {
   const rows = await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");

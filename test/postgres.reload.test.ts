@@ -147,7 +147,7 @@ describe('postgres reads', () => {
 });
 
 describe('postgres housekeeping', () => {
-  it('deletes ended sessions before the cutoff with their artifacts, level and segments, in chunks, and keeps active ones', async () => {
+  it('deletes ended sessions before the cutoff with their artifacts and level, in chunks, and keeps active ones', async () => {
     const { driver, url } = await pg.open();
     const old = Array.from({ length: PG_RETENTION_CHUNK_ROWS + 5 }, (_, i) => `old${i}`);
     await driver.apply(
@@ -162,7 +162,7 @@ describe('postgres housekeeping', () => {
     );
     expect(await driver.retention(cutoffs({ sessionsBeforeMs: T0 + 1, highScoresBeforeMs: T0 + 1 }))).toEqual({ deletedSessions: old.length, deletedHighScores: 1, deletedAuditRows: 0 });
     expect(await sql(url, 'SELECT id FROM sessions ORDER BY id')).toEqual([{ id: 'active-old' }, { id: 'recent' }]);
-    for (const table of ['artifacts', 'session_levels', 'level_segments']) {
+    for (const table of ['artifacts', 'session_levels']) {
       expect(await sql(url, `SELECT DISTINCT session_id FROM ${table} ORDER BY 1`)).toEqual([{ session_id: 'active-old' }, { session_id: 'recent' }]);
     }
     expect((await driver.rest(restQuery(10))).highScores.map((h) => h.id)).toEqual([2]);

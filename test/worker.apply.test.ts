@@ -6,6 +6,7 @@ import {
   ARTIFACT_UPDATED_MS,
   batch,
   closeWorker,
+  currentDb,
   endedSession,
   failed,
   highScore,
@@ -57,8 +58,8 @@ describe('persistence worker: apply and reload', () => {
       settings: [setting('playerSpeedPercent', 120)],
     });
     const applied = ok(await handle(applyTask(b)), 'apply');
-    // 2 headers + 4 artifacts + 2 levels of (1 + 2 segments) + 3 high scores + 1 notice + 1 setting + the counters.
-    expect(applied).toMatchObject({ seq: 1, applied: true, rows: 2 + 4 + 6 + 3 + 1 + 1 + 1 });
+    // 2 headers + 4 artifacts + 2 levels (one row each) + 3 high scores + 1 notice + 1 setting + the counters.
+    expect(applied).toMatchObject({ seq: 1, applied: true, rows: 2 + 4 + 2 + 3 + 1 + 1 + 1 });
     expect(applied.commitMs).toBeGreaterThanOrEqual(0);
 
     expect((await reloadAll()).sessions).toEqual([active]); // only active sessions are reloaded
@@ -94,7 +95,7 @@ describe('persistence worker: apply and reload', () => {
     expect(ok(await handle({ kind: 'reloadRest', highScoreLimit: 1, idempotencySinceMs: 0, idempotencyLimit: 100, nowMs: 0, auditLimit: 100 }), 'reloadRest').stats.startedCount).toBe(1);
   });
 
-  it('writes a level and its segments once and never overwrites them with a later level row', async () => {
+  it('writes a level once, as one row with its terrain as the JSON the create answer sends, and never overwrites it with a later level row', async () => {
     const dbPath = tempDbPath();
     ok(await handle(openTask(dbPath)), 'open');
     ok(await handle(applyTask(batch(1, { sessions: [{ session: session('s'), level: level('first') }] }))), 'apply');
@@ -107,12 +108,24 @@ describe('persistence worker: apply and reload', () => {
         session_id: 's', trash_x: first.trashCan.position.x, trash_y: first.trashCan.position.y,
         trash_bounds_x: first.trashCan.bounds.x, trash_bounds_y: first.trashCan.bounds.y,
         trash_bounds_width: first.trashCan.bounds.width, trash_bounds_height: first.trashCan.bounds.height,
+        terrain: JSON.stringify(first.terrain),
       },
     ]);
-    expect(await readRows(dbPath, 'SELECT * FROM level_segments ORDER BY idx')).toEqual(
-      first.terrain.map((seg, idx) => ({ session_id: 's', idx, id: seg.id, type: seg.type, ...seg.bounds })),
+    // Byte for byte the answer's terrain: keys in answer order, segments in answer order.
+    expect((await readRows<{ terrain: string }>(dbPath, 'SELECT terrain FROM session_levels'))[0].terrain).toBe(
+      '[{"id":"seg-first","type":"ground","bounds":{"x":0,"y":500,"width":800,"height":100}},' +
+        '{"id":"rock-first","type":"stone","bounds":{"x":120.5,"y":460,"width":40,"height":40}}]',
     );
     expect((await reloadAll()).sessions).toEqual([session('s', { score: 6 })]);
+  });
+
+  it('stores only a JSON array as a level terrain: the schema refuses any other text', async () => {
+    ok(await handle(openTask(tempDbPath())), 'open');
+    const insert = currentDb().prepare('INSERT INTO session_levels VALUES (?, 1, 2, 3, 4, 5, 6, ?)');
+    for (const bad of ['{}', 'not json', '"[]"', '']) {
+      expect(() => insert.run(`bad ${bad}`, bad), bad).toThrow(/CHECK constraint failed/);
+    }
+    expect(insert.run('good', '[]').changes).toBe(1);
   });
 
   it('treats a re-applied seq as a no-op and leaves the data unchanged', async () => {

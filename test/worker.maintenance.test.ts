@@ -43,7 +43,7 @@ async function activeIds(): Promise<string[]> {
 }
 
 describe('persistence worker: retention', () => {
-  it('deletes only ended sessions (with their artifacts, level and segments) and high scores older than the retention, never active sessions', async () => {
+  it('deletes only ended sessions (with their artifacts and level) and high scores older than the retention, never active sessions', async () => {
     const dbPath = tempDbPath();
     ok(await handle(openTask(dbPath)), 'open');
     const old = NOW - 10 * MS_PER_DAY;
@@ -64,13 +64,12 @@ describe('persistence worker: retention', () => {
     );
     expect(reply).toMatchObject({ deletedSessions: 1, deletedHighScores: 1 });
     expect(await count(dbPath, 'sessions')).toBe(2);
-    // The deleted session's artifacts, level and level segments went with it.
+    // The deleted session's artifacts and level went with it.
     expect(await readRows(dbPath, 'SELECT DISTINCT session_id FROM artifacts ORDER BY session_id')).toEqual([
       { session_id: 'old-active' },
       { session_id: 'recent-ended' },
     ]);
-    expect(await count(dbPath, 'session_levels')).toBe(2);
-    expect(await readRows(dbPath, 'SELECT DISTINCT session_id FROM level_segments ORDER BY session_id')).toEqual([
+    expect(await readRows(dbPath, 'SELECT session_id FROM session_levels ORDER BY session_id')).toEqual([
       { session_id: 'old-active' },
       { session_id: 'recent-ended' },
     ]);
@@ -104,7 +103,7 @@ describe('persistence worker: retention', () => {
       'retention',
     );
     expect(reply).toMatchObject({ deletedSessions: n, deletedHighScores: n });
-    for (const table of ['sessions', 'artifacts', 'session_levels', 'level_segments', 'high_scores']) {
+    for (const table of ['sessions', 'artifacts', 'session_levels', 'high_scores']) {
       expect(await count(dbPath, table), table).toBe(0);
     }
   });
@@ -196,8 +195,8 @@ describe('persistence worker: disk full', () => {
     expect(await activeIds()).toEqual(['before']);
 
     db.pragma('max_page_count = 1000000');
-    // Each session: its header, 2 artifacts, its level and 2 segments.
-    expect(ok(await handle(big), 'apply')).toMatchObject({ seq: 2, applied: true, rows: 500 * 6 });
+    // Each session: its header, 2 artifacts and its level (one row).
+    expect(ok(await handle(big), 'apply')).toMatchObject({ seq: 2, applied: true, rows: 500 * 4 });
     await closeWorker();
     expect(ok(await handle(openTask(dbPath)), 'open').lastSeq).toBe(2);
     expect(await activeIds()).toHaveLength(501);

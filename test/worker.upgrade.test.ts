@@ -62,12 +62,9 @@ describe('persistence worker: upgrade in place from the msgpack documents', () =
           session_id: id, trash_x: l.trashCan.position.x, trash_y: l.trashCan.position.y,
           trash_bounds_x: l.trashCan.bounds.x, trash_bounds_y: l.trashCan.bounds.y,
           trash_bounds_width: l.trashCan.bounds.width, trash_bounds_height: l.trashCan.bounds.height,
+          // The document's terrain as the JSON text a new level gets (keys in answer order).
+          terrain: JSON.stringify(l.terrain),
         })),
-      );
-      expect(await readRows(dbPath, 'SELECT * FROM level_segments ORDER BY session_id, idx')).toEqual(
-        [...want.levels].sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([id, l]) =>
-          l.terrain.map((seg, idx) => ({ session_id: id, idx, id: seg.id, type: seg.type, ...seg.bounds })),
-        ),
       );
       const s = want.stats;
       expect(await readRows(dbPath, 'SELECT * FROM stats')).toEqual([

@@ -21,7 +21,6 @@ export type TableCounts = Record<
   | 'sessions'
   | 'artifacts'
   | 'session_levels'
-  | 'level_segments'
   | 'high_scores'
   | 'notices'
   | 'settings'

@@ -14,14 +14,12 @@ import { WorkerFailure } from '../failure.js';
 import { openSqlite, SqliteDriver } from '../sqlite/driver.js';
 import type { CopyEndpoint, ExportedSession, TableCounts } from './endpoint.js';
 
-type LevelHead = [number, number, number, number, number, number];
-type Segment = [string, 'ground' | 'stone', number, number, number, number];
+type StoredLevel = [number, number, number, number, number, number, terrain: string];
 
 const TABLES: (keyof TableCounts)[] = [
   'sessions',
   'artifacts',
   'session_levels',
-  'level_segments',
   'high_scores',
   'notices',
   'settings',
@@ -45,13 +43,10 @@ function statements(db: Database.Database) {
       )
       .raw(),
     level: db
-      .prepare<[string], LevelHead>(
-        `SELECT trash_x, trash_y, trash_bounds_x, trash_bounds_y, trash_bounds_width, trash_bounds_height
+      .prepare<[string], StoredLevel>(
+        `SELECT trash_x, trash_y, trash_bounds_x, trash_bounds_y, trash_bounds_width, trash_bounds_height, terrain
          FROM session_levels WHERE session_id = ?`,
       )
-      .raw(),
-    segments: db
-      .prepare<[string], Segment>('SELECT id, type, x, y, width, height FROM level_segments WHERE session_id = ? ORDER BY idx')
       .raw(),
     lastSeq: db.prepare<[], number>("SELECT value FROM meta WHERE key = 'last_seq'").pluck(),
     setLastSeq: db.prepare<[number]>("UPDATE meta SET value = ? WHERE key = 'last_seq'"),
@@ -73,13 +68,15 @@ export async function openSqliteCopyEndpoint(dbPath: string): Promise<CopyEndpoi
       // One read transaction: the page and its artifacts and levels from one snapshot.
       return db.transaction(() =>
         st.sessions.all(after ?? '', limit).map((h): ExportedSession => {
-          const head = st.level.get(h[0]);
+          const stored = st.level.get(h[0]);
+          // The terrain text is JSON.stringify of the level's terrain: parsed, the target's apply
+          // writes the same text again.
           const level: LevelRecord | null =
-            head === undefined
+            stored === undefined
               ? null
               : {
-                  terrain: st.segments.all(h[0]).map((s) => ({ id: s[0], type: s[1], bounds: { x: s[2], y: s[3], width: s[4], height: s[5] } })),
-                  trashCan: { position: { x: head[0], y: head[1] }, bounds: { x: head[2], y: head[3], width: head[4], height: head[5] } },
+                  terrain: JSON.parse(stored[6]) as LevelRecord['terrain'],
+                  trashCan: { position: { x: stored[0], y: stored[1] }, bounds: { x: stored[2], y: stored[3], width: stored[4], height: stored[5] } },
                 };
           return [h, st.artifacts.all(h[0]), level === null ? null : [h[0], level]];
         }),

@@ -3,7 +3,7 @@
  *
  *   BEGIN ─► lock last_seq row ─► seq <= last_seq? ─yes─► COMMIT (nothing written), applied: false
  *                                        │ no
- *   upsert sessions, artifacts, levels (+segments), high scores, notices, settings,
+ *   upsert sessions, artifacts, levels (one row each), high scores, notices, settings,
  *   idempotency keys, admin sessions; insert audit rows
  *   ─► delete admin sessions, high scores (+max id), notices ─► add stats deltas ─► last_seq = seq ─► COMMIT (WAL flushed)
  *
@@ -61,19 +61,16 @@ async function upsert(client: Client, sql: Sql, rows: readonly (readonly unknown
   return (await run(client, sql, columns(rows, width))).rowCount ?? 0;
 }
 
+/** One row per level: the trash can as columns, the terrain as the JSON array the create answer sent. */
 async function writeLevels(client: Client, levels: WireBatch['upserts']['levels']): Promise<number> {
   if (levels === undefined || levels.length === 0) return 0;
-  const heads: unknown[][] = [];
-  const segments: unknown[][] = [];
-  for (const [sessionId, level] of levels) {
+  const rows: unknown[][] = new Array(levels.length);
+  for (let i = 0; i < levels.length; i++) {
+    const [sessionId, level] = levels[i];
     const { position, bounds } = level.trashCan;
-    heads.push([sessionId, position.x, position.y, bounds.x, bounds.y, bounds.width, bounds.height]);
-    level.terrain.forEach((t, idx) => {
-      segments.push([sessionId, idx, t.id, t.type, t.bounds.x, t.bounds.y, t.bounds.width, t.bounds.height]);
-    });
+    rows[i] = [sessionId, position.x, position.y, bounds.x, bounds.y, bounds.width, bounds.height, JSON.stringify(level.terrain)];
   }
-  const written = await upsert(client, SQL.insertLevels, heads, 7);
-  return written + (await upsert(client, SQL.insertSegments, segments, 8));
+  return upsert(client, SQL.insertLevels, rows, 8);
 }
 
 async function writeBatch(client: Client, batch: WireBatch): Promise<number> {

@@ -30,18 +30,12 @@ const EXPORT = {
   },
   levels: {
     name: 'vf_export_levels',
-    text: `SELECT session_id, trash_x, trash_y, trash_bounds_x, trash_bounds_y, trash_bounds_width, trash_bounds_height
+    text: `SELECT session_id, trash_x, trash_y, trash_bounds_x, trash_bounds_y, trash_bounds_width, trash_bounds_height, terrain
            FROM session_levels WHERE session_id = ANY($1::text[])`,
-  },
-  segments: {
-    name: 'vf_export_segments',
-    text: `SELECT session_id, idx, id, type, x, y, width, height FROM level_segments
-           WHERE session_id = ANY($1::text[]) ORDER BY session_id, idx`,
   },
 } as const;
 
-type LevelHead = [string, number, number, number, number, number, number];
-type Segment = [string, number, string, 'ground' | 'stone', number, number, number, number];
+type StoredLevel = [string, number, number, number, number, number, number, terrain: string];
 
 async function exportPage(client: pg.PoolClient, after: string | null, limit: number): Promise<ExportedSession[]> {
   checkLimit(limit, 'exportSessionsPage');
@@ -49,18 +43,15 @@ async function exportPage(client: pg.PoolClient, after: string | null, limit: nu
   const ids = headers.map((h) => h[0]);
   const out = new Map<string, ExportedSession>(headers.map((h) => [h[0], [h, [], null]]));
   for (const a of (await run<ArtifactRow>(client, EXPORT.artifacts, [ids])).rows) out.get(a[0])![1].push(a);
-  const levels = new Map<string, LevelRecord>();
-  for (const l of (await run<LevelHead>(client, EXPORT.levels, [ids])).rows) {
-    levels.set(l[0], {
-      terrain: [],
+  for (const l of (await run<StoredLevel>(client, EXPORT.levels, [ids])).rows) {
+    // The terrain text is what the apply wrote (JSON.stringify of the level's terrain): parsed, it
+    // is that terrain again, and the target's apply writes the same text.
+    const level: LevelRecord = {
+      terrain: JSON.parse(l[7]) as LevelRecord['terrain'],
       trashCan: { position: { x: l[1], y: l[2] }, bounds: { x: l[3], y: l[4], width: l[5], height: l[6] } },
-    });
+    };
+    out.get(l[0])![2] = [l[0], level];
   }
-  for (const s of (await run<Segment>(client, EXPORT.segments, [ids])).rows) {
-    // Segments are read in idx order, so their position in terrain is their idx.
-    levels.get(s[0])?.terrain.push({ id: s[2], type: s[3], bounds: { x: s[4], y: s[5], width: s[6], height: s[7] } });
-  }
-  for (const [id, level] of levels) out.get(id)![2] = [id, level];
   return [...out.values()];
 }
 
@@ -68,7 +59,6 @@ const COUNTED: (keyof TableCounts)[] = [
   'sessions',
   'artifacts',
   'session_levels',
-  'level_segments',
   'high_scores',
   'notices',
   'settings',

@@ -25,7 +25,7 @@ function checkCutoff(value: number | null, name: string): void {
 }
 
 /**
- * Ended sessions (with artifacts, level, segments), old high scores (null keeps them), expired
+ * Ended sessions (with artifacts and level), old high scores (null keeps them), expired
  * idempotency keys and admin sessions, audit rows older than `auditBeforeMs` (null: kept by age)
  * and beyond the newest `auditMaxRows`, in chunks until a chunk comes back short; `borrow` runs
  * each on a pooled connection.

@@ -33,7 +33,7 @@ export const VERSION_TABLE = 'vibefixer_schema';
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 5,
-    description: 'schema 5: typed rows (sessions, artifacts, levels, segments, stats, high scores, notices, settings)',
+    description: 'schema 5: typed rows (sessions, artifacts, levels, stats, high scores, notices, settings)',
     sql: `
       CREATE TABLE meta (
         key TEXT COLLATE "C" PRIMARY KEY,
@@ -73,6 +73,9 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         PRIMARY KEY (session_id, idx)
       );
 
+      -- One row per level, written once. terrain is the JSON array the create answer sends, as TEXT
+      -- with a JSON check (SQLite: json_valid and json_type), not jsonb: jsonb reorders keys, and
+      -- the level must read back (and copy) byte for byte.
       CREATE TABLE session_levels (
         session_id TEXT COLLATE "C" PRIMARY KEY,
         trash_x DOUBLE PRECISION NOT NULL,
@@ -80,18 +83,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         trash_bounds_x DOUBLE PRECISION NOT NULL,
         trash_bounds_y DOUBLE PRECISION NOT NULL,
         trash_bounds_width DOUBLE PRECISION NOT NULL,
-        trash_bounds_height DOUBLE PRECISION NOT NULL
-      );
-      CREATE TABLE level_segments (
-        session_id TEXT COLLATE "C" NOT NULL,
-        idx BIGINT NOT NULL,
-        id TEXT NOT NULL,
-        type TEXT NOT NULL CHECK (type IN ('ground', 'stone')),
-        x DOUBLE PRECISION NOT NULL,
-        y DOUBLE PRECISION NOT NULL,
-        width DOUBLE PRECISION NOT NULL,
-        height DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (session_id, idx)
+        trash_bounds_height DOUBLE PRECISION NOT NULL,
+        terrain TEXT NOT NULL CHECK (json_typeof(terrain::json) = 'array')
       );
 
       CREATE TABLE stats (

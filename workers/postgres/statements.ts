@@ -40,20 +40,15 @@ export const SQL = {
      ON CONFLICT (session_id, idx) DO UPDATE SET
        id = excluded.id, x = excluded.x, y = excluded.y, status = excluded.status, updated_at = excluded.updated_at`,
   ),
-  // Levels are written once: a later row for the same session never replaces the first.
+  // Levels are written once, one row each (the terrain as JSON text): a later row for the same
+  // session never replaces the first.
   insertLevels: sql(
     'insert_levels',
     `INSERT INTO session_levels (session_id, trash_x, trash_y, trash_bounds_x, trash_bounds_y,
-                                 trash_bounds_width, trash_bounds_height)
-     SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
+                                 trash_bounds_width, trash_bounds_height, terrain)
+     SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+                          $8::text[])
      ON CONFLICT (session_id) DO NOTHING`,
-  ),
-  insertSegments: sql(
-    'insert_segments',
-    `INSERT INTO level_segments (session_id, idx, id, type, x, y, width, height)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::float8[], $6::float8[],
-                          $7::float8[], $8::float8[])
-     ON CONFLICT (session_id, idx) DO NOTHING`,
   ),
   upsertHighScores: sql(
     'upsert_high_scores',
@@ -171,16 +166,15 @@ export const SQL = {
   countStarted: sql('count_started', 'SELECT count(*) AS n FROM sessions WHERE started_at >= $1 AND started_at < $2'),
 
   // --- retention ----------------------------------------------------------------------------
-  // One chunk, one statement (its own short transaction): a session goes with its artifacts, level
-  // and segments, or not at all. SKIP LOCKED: never wait on a row an apply is writing.
+  // One chunk, one statement (its own short transaction): a session goes with its artifacts and
+  // level, or not at all. SKIP LOCKED: never wait on a row an apply is writing.
   deleteEndedChunk: sql(
     'delete_ended_chunk',
     `WITH doomed AS (
        SELECT id FROM sessions WHERE status = 'ended' AND ended_at < $1
        ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED
      ), a AS (DELETE FROM artifacts WHERE session_id IN (SELECT id FROM doomed)),
-     l AS (DELETE FROM session_levels WHERE session_id IN (SELECT id FROM doomed)),
-     g AS (DELETE FROM level_segments WHERE session_id IN (SELECT id FROM doomed))
+     l AS (DELETE FROM session_levels WHERE session_id IN (SELECT id FROM doomed))
      DELETE FROM sessions WHERE id IN (SELECT id FROM doomed)`,
   ),
   deleteHighScoresChunk: sql(

@@ -45,12 +45,11 @@ const ROW_WIDTH: Record<UpsertTable, number> = { sessions: 12, artifacts: 8, lev
 
 function writeLevel(store: Store, [sessionId, level]: LevelRow): number {
   const { position, bounds } = level.trashCan;
-  // Written once: a later level row for the same session changes nothing and counts nothing.
-  if (store.st.insertLevel.run(sessionId, position.x, position.y, bounds.x, bounds.y, bounds.width, bounds.height).changes === 0) return 0;
-  level.terrain.forEach((s, idx) => {
-    store.st.insertSegment.run(sessionId, idx, s.id, s.type, s.bounds.x, s.bounds.y, s.bounds.width, s.bounds.height);
-  });
-  return 1 + level.terrain.length;
+  // One row, the terrain as the JSON array the create answer sent (JSON.stringify keeps the
+  // record's key order). Written once: a later level row for the same session changes nothing.
+  return store.st.insertLevel.run(
+    sessionId, position.x, position.y, bounds.x, bounds.y, bounds.width, bounds.height, JSON.stringify(level.terrain),
+  ).changes;
 }
 
 function writeBatch(store: Store, batch: WireBatch): number {

@@ -47,7 +47,6 @@ export function retention(store: Store, cutoffs: RetentionCutoffs): RetentionRes
       st.deleteSession.run(id);
       st.deleteArtifactsOf.run(id);
       st.deleteLevel.run(id);
-      st.deleteSegmentsOf.run(id);
     }
     return ids.length;
   });

@@ -16,8 +16,7 @@ export interface Store {
 
 export type Statements = ReturnType<typeof prepareStatements>;
 
-type Segment = [sessionId: string, idx: number, id: string, type: string, x: number, y: number, width: number, height: number];
-type Trash = [sessionId: string, x: number, y: number, bx: number, by: number, bw: number, bh: number];
+type Level = [sessionId: string, x: number, y: number, bx: number, by: number, bw: number, bh: number, terrain: string];
 type Counts = [started: number, ended: number, staleEnded: number, won: number, lost: number, abandoned: number, completedAt: number | null, activityAt: number | null];
 
 export function prepareStatements(db: Database.Database) {
@@ -43,9 +42,9 @@ export function prepareStatements(db: Database.Database) {
       INSERT INTO artifacts (session_id, idx, id, x, y, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (session_id, idx) DO UPDATE SET
         id = excluded.id, x = excluded.x, y = excluded.y, status = excluded.status, updated_at = excluded.updated_at`),
-    // Written once: a later row for the same session never replaces the first level.
-    insertLevel: db.prepare<Trash>('INSERT INTO session_levels VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING'),
-    insertSegment: db.prepare<Segment>('INSERT INTO level_segments VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    // Written once, one row per level (the terrain as JSON text): a later row for the same
+    // session never replaces the first level.
+    insertLevel: db.prepare<Level>('INSERT INTO session_levels VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING'),
     upsertHighScore: db.prepare<HighScoreRow>(`
       INSERT INTO high_scores (id, created_at, player_tag, result, remaining_unchecked) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, player_tag = excluded.player_tag,
@@ -142,7 +141,6 @@ export function prepareStatements(db: Database.Database) {
     deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
     deleteArtifactsOf: db.prepare<[string]>('DELETE FROM artifacts WHERE session_id = ?'),
     deleteLevel: db.prepare<[string]>('DELETE FROM session_levels WHERE session_id = ?'),
-    deleteSegmentsOf: db.prepare<[string]>('DELETE FROM level_segments WHERE session_id = ?'),
     deleteAdminSessionsBefore: db.prepare<[number]>('DELETE FROM admin_sessions WHERE expires_at <= ?'),
     deleteAuditBefore: db.prepare<[number, number]>(
       'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY id LIMIT ?)',

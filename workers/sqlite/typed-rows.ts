@@ -43,6 +43,8 @@ export const SCHEMA_5 = `
     PRIMARY KEY (session_id, idx)
   ) WITHOUT ROWID;
 
+  -- One row per level, written once: the trash can as columns, the terrain as the JSON array the
+  -- create answer sends ([{id, type, bounds: {x, y, width, height}}], in answer order).
   CREATE TABLE session_levels (
     session_id TEXT PRIMARY KEY,
     trash_x REAL NOT NULL,
@@ -50,19 +52,9 @@ export const SCHEMA_5 = `
     trash_bounds_x REAL NOT NULL,
     trash_bounds_y REAL NOT NULL,
     trash_bounds_width REAL NOT NULL,
-    trash_bounds_height REAL NOT NULL
+    trash_bounds_height REAL NOT NULL,
+    terrain TEXT NOT NULL CHECK (json_valid(terrain) AND json_type(terrain) = 'array')
   );
-  CREATE TABLE level_segments (
-    session_id TEXT NOT NULL,
-    idx INTEGER NOT NULL CHECK (idx >= 0),
-    id TEXT NOT NULL,
-    type TEXT NOT NULL CHECK (type IN ('ground', 'stone')),
-    x REAL NOT NULL,
-    y REAL NOT NULL,
-    width REAL NOT NULL,
-    height REAL NOT NULL,
-    PRIMARY KEY (session_id, idx)
-  ) WITHOUT ROWID;
 
   CREATE TABLE stats (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -122,6 +114,21 @@ function asDoc(bytes: unknown): Doc {
 const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
 const nullableNum = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const obj = (v: unknown): Doc => (typeof v === 'object' && v !== null ? (v as Doc) : {});
+
+/**
+ * The document's terrain as the JSON text session_levels stores: each segment rebuilt with the
+ * keys in answer order ({id, type, bounds: {x, y, width, height}}), so a well-formed document
+ * gives exactly what JSON.stringify gives for the level at run time. A segment of another type
+ * throws: its level is skipped (kept in migration_v5_skipped), never stored half-valid.
+ */
+function terrainJson(terrain: unknown): string {
+  const segments = (Array.isArray(terrain) ? (terrain as unknown[]) : []).map(obj).map((s, idx) => {
+    if (s.type !== 'ground' && s.type !== 'stone') throw new Error(`terrain segment ${idx} has type ${String(s.type)}`);
+    const b = obj(s.bounds);
+    return { id: String(s.id), type: s.type, bounds: { x: num(b.x, 0), y: num(b.y, 0), width: num(b.width, 0), height: num(b.height, 0) } };
+  });
+  return JSON.stringify(segments);
+}
 
 export function toTypedRows(db: Database.Database): void {
   for (const index of ['sessions_ended_at', 'sessions_started_at', 'high_scores_created_at', 'sessions_active_schedule', 'sessions_active_rowid']) {
@@ -186,20 +193,16 @@ export function toTypedRows(db: Database.Database): void {
     },
   );
 
-  const insertLevel = db.prepare('INSERT INTO session_levels VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const insertSegment = db.prepare('INSERT INTO level_segments VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertLevel = db.prepare('INSERT INTO session_levels VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   each<[string, Uint8Array]>('SELECT id, data FROM v4_session_levels', 'level', ([id, data]) => {
     const d = asDoc(data);
     const trash = obj(d.trashCan);
     const position = obj(trash.position);
     const bounds = obj(trash.bounds);
-    db.transaction(() => {
-      insertLevel.run(id, num(position.x, 0), num(position.y, 0), num(bounds.x, 0), num(bounds.y, 0), num(bounds.width, 0), num(bounds.height, 0));
-      (Array.isArray(d.terrain) ? (d.terrain as unknown[]).map(obj) : []).forEach((s, idx) => {
-        const b = obj(s.bounds);
-        insertSegment.run(id, idx, String(s.id), s.type, num(b.x, 0), num(b.y, 0), num(b.width, 0), num(b.height, 0));
-      });
-    })();
+    insertLevel.run(
+      id, num(position.x, 0), num(position.y, 0), num(bounds.x, 0), num(bounds.y, 0), num(bounds.width, 0), num(bounds.height, 0),
+      terrainJson(d.terrain),
+    );
   });
 
   const setStats = db.prepare(`UPDATE stats SET started_count = ?, ended_count = ?, stale_ended_count = ?, won_count = ?,
