@@ -3,7 +3,7 @@
  * process (CONTRACT decision #18) and never runs on a request path.
  * - stale sweep every VIBEFIXER_STALE_SWEEP_INTERVAL_MS (30 s by default);
  * - WAL checkpoint (PASSIVE), checked every VIBEFIXER_CHECKPOINT_INTERVAL_MS, run between commits
- *   when 2,000 rows were committed since the last one or 5 s have passed;
+ *   when 500 rows were committed since the last one or 5 s have passed;
  * - retention once at start and then hourly;
  * - expiry of held durable answers past VIBEFIXER_DURABLE_WAIT_MS;
  * - pruning of expired rate-limit windows.
@@ -18,7 +18,7 @@ import { IDEMPOTENCY_WINDOW_MS } from '../state/idempotency.js';
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 /** A checkpoint is due once this many changed rows were committed since the last one… */
-export const CHECKPOINT_MIN_ROWS = 2_000;
+export const CHECKPOINT_MIN_ROWS = 500;
 /** …or once the oldest of them has waited this long (bounds the WAL of a quiet server). */
 export const CHECKPOINT_MAX_AGE_MS = 5_000;
 const RATE_PRUNE_INTERVAL_MS = 60 * 1000;
