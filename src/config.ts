@@ -112,7 +112,7 @@ export const DEFAULT_RATE_LIMIT_PER_MIN = 600;
 export const DEFAULT_TRUST_PROXY = false;
 export const DEFAULT_ACK: AckMode = 'durable';
 export const DEFAULT_FLUSH_INTERVAL_MS = 100;
-/** ~1 µs per row to seal and encode on the main thread: 500 rows keep a cut near 0.5 ms. */
+/** Sealing and encoding cost grows with the rows of a batch: this bounds the main thread's longest cut. */
 export const DEFAULT_FLUSH_MAX_BATCH = 500;
 export const DEFAULT_QUEUE_MAX_PENDING = 200_000;
 export const DEFAULT_SQLITE_SYNCHRONOUS: SqliteSynchronous = 'NORMAL';
