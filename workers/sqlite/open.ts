@@ -174,7 +174,7 @@ function openReadWrite(dbPath: string, synchronous: Synchronous): { store: Store
     // Take the exclusive lock now, not at the first batch: a second server fails at start-up.
     db.exec('BEGIN EXCLUSIVE; COMMIT');
 
-    // quick_check reads every page (~25 ms per MiB here: 3 s for 100k sessions), so it runs only
+    // quick_check reads every page (its time grows with the file: seconds for 100k sessions), so it runs only
     // when the last run did not close cleanly (a crash, a kill -9, a power loss, or a file from
     // elsewhere): that is when a torn or damaged file is worth looking for before trusting it.
     const checked = !closedCleanly(db);
