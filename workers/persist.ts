@@ -13,7 +13,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { isMainThread, workerData } from 'node:worker_threads';
-import type Database from 'better-sqlite3';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import {
   decode,
@@ -32,7 +31,7 @@ import {
 import type { OpenedDriver, RetentionCutoffs, StorageDriver } from './driver.js';
 import { type Phase, WorkerFailure } from './failure.js';
 import { checkBatch } from './sqlite/apply.js';
-import { openSqlite, SqliteDriver } from './sqlite/driver.js';
+import { openSqlite } from './sqlite/driver.js';
 import { toTaskError as sqliteTaskError } from './sqlite/errors.js';
 
 export const MS_PER_DAY = 86_400_000;
@@ -66,10 +65,6 @@ export function currentDriver(): StorageDriver | null {
   return driver;
 }
 
-/** Fault-injection seam for tests: the SQLite connection (e.g. `PRAGMA max_page_count` for SQLITE_FULL). */
-export function currentDatabase(): Database.Database | null {
-  return driver instanceof SqliteDriver ? driver.store.db : null;
-}
 
 async function dispatch(task: Task): Promise<Reply> {
   switch (task.kind) {

@@ -10,7 +10,7 @@
  *
  * Times are epoch milliseconds (integers). Nothing here does I/O.
  */
-import type { ArtifactStatus, LevelRecord } from './records.js';
+import type { ArtifactStatus, LevelRecord, StatsRecord } from './records.js';
 
 // ---------------------------------------------------------------------------------------------
 // Row shapes, one per table.
@@ -120,16 +120,7 @@ export type AuditRow = [
  * high-water marks (the stored value becomes the larger one): several writers — batches retried
  * after a crash, or several servers on one PostgreSQL — never overwrite each other's counts.
  */
-export interface StatsDelta {
-  startedCount: number;
-  endedCount: number;
-  staleEndedCount: number;
-  wonCount: number;
-  lostCount: number;
-  abandonedCount: number;
-  latestCompletedAtMs: number | null;
-  latestActivityAtMs: number | null;
-}
+export type StatsDelta = StatsRecord;
 
 /** Every table a batch can upsert into, and the shape of its rows. */
 export interface UpsertRows {

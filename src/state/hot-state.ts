@@ -15,7 +15,7 @@ import type {
   SettingRecord,
   StatsRecord,
 } from '../model/records.js';
-import { addStatsDelta, sessionRow } from '../model/convert.js';
+import { addStatsDelta, emptyStatsDelta, sessionRow } from '../model/convert.js';
 import type { IdempotencyRow, StatsDelta } from '../model/rows.js';
 import type { ChangeSink } from './changes.js';
 import { localDayBounds } from './day.js';
@@ -29,18 +29,6 @@ export const HIGH_SCORE_LIST_LIMIT = 200;
 export const DEFAULT_PLAYER_SPEED_PERCENT = 100;
 export const PLAYER_SPEED_SETTING = 'playerSpeedPercent';
 
-export function emptyStats(): StatsRecord {
-  return {
-    startedCount: 0,
-    endedCount: 0,
-    staleEndedCount: 0,
-    wonCount: 0,
-    lostCount: 0,
-    abandonedCount: 0,
-    latestCompletedAtMs: null,
-    latestActivityAtMs: null,
-  };
-}
 
 /** What a reload from storage hands to the state before the port opens. */
 export interface LoadedRest {
@@ -70,7 +58,7 @@ export interface HotStateOptions {
 export class HotState {
   /** Active sessions, hot or not yet loaded. */
   readonly sessions: SessionStore;
-  stats: StatsRecord = emptyStats();
+  stats: StatsRecord = emptyStatsDelta();
   /** Newest first, at most HIGH_SCORE_LIST_LIMIT. */
   highScores: HighScoreRecord[] = [];
   nextHighScoreId = 1;
