@@ -19,7 +19,7 @@ import type { SessionRecord } from '../model/records.js';
 import type { AuditRow } from '../model/rows.js';
 import type { HotState } from '../state/hot-state.js';
 import { CLOSE_ADMIN_ONLY, CLOSE_ADMIN_SESSION_ENDED, REASON_ADMIN_ONLY, REASON_ADMIN_SESSION_ENDED } from './close-codes.js';
-import { encode, pushFrame } from './frames.js';
+import { followed, publishBoth } from './publish.js';
 import { closeWith, type Socket } from './socket.js';
 
 export const ADMIN_TOPIC_PREFIX = 'admin:';
@@ -27,7 +27,6 @@ export const ADMIN_SESSIONS_TOPIC = 'admin:sessions';
 export const ADMIN_LOGS_TOPIC = 'admin:logs';
 export const ADMIN_TOPICS: ReadonlySet<string> = new Set([ADMIN_SESSIONS_TOPIC, ADMIN_LOGS_TOPIC]);
 const TAIL_FIRST_PUSH = 200;
-const BINARY_PREFIX = 'bin:';
 
 export interface AdminTopicDeps {
   state: HotState;
@@ -117,14 +116,10 @@ export class AdminTopics {
   }
 
   private followed(topic: string): boolean {
-    return this.app.numSubscribers(topic) > 0 || this.app.numSubscribers(BINARY_PREFIX + topic) > 0;
+    return followed(this.app, topic);
   }
 
   private publish(topic: string, data: unknown): void {
-    if (this.stopped) return;
-    const frame = pushFrame(topic, data);
-    if (this.app.numSubscribers(topic) > 0) this.app.publish(topic, encode(frame, false) as string, false);
-    const bin = BINARY_PREFIX + topic;
-    if (this.app.numSubscribers(bin) > 0) this.app.publish(bin, encode(frame, true), true);
+    if (!this.stopped) publishBoth(this.app, topic, data);
   }
 }

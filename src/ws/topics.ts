@@ -18,7 +18,7 @@ import type { App } from '../http/server.js';
 import { isoOrNull, SESSION_NOT_FOUND } from '../state/answer.js';
 import { highScoreView } from '../state/catalog.js';
 import { ADMIN_TOPICS } from './admin-topics.js';
-import { encode, pushFrame } from './frames.js';
+import { followed, publishBoth } from './publish.js';
 
 export const STATS_TOPIC = 'stats';
 export const HIGH_SCORES_TOPIC = 'highScores';
@@ -26,15 +26,11 @@ export const PERSISTED_TOPIC = 'persisted';
 export const SESSION_TOPIC_PREFIX = 'session:';
 export const UNKNOWN_TOPIC = 'Unknown topic';
 
-const BINARY_PREFIX = 'bin:';
 const FIXED_TOPICS: ReadonlySet<string> = new Set([STATS_TOPIC, HIGH_SCORES_TOPIC, PERSISTED_TOPIC]);
 /** Longer than any session id; bounds what a client can make the topic tree store. */
 const MAX_TOPIC_LENGTH = 128;
 
-/** The uWS topic of a public topic in one encoding. */
-export function wireTopic(topic: string, binary: boolean): string {
-  return binary ? BINARY_PREFIX + topic : topic;
-}
+export { wireTopic } from './publish.js';
 
 /** A well-formed public topic name (the session need not exist: used by unsubscribe). */
 export function isTopicName(topic: unknown): topic is string {
@@ -132,16 +128,12 @@ export class Topics {
   }
 
   private followed(topic: string): boolean {
-    return this.app.numSubscribers(topic) > 0 || this.app.numSubscribers(BINARY_PREFIX + topic) > 0;
+    return followed(this.app, topic);
   }
 
   /** Publishes `{topic, data}` to the JSON and the msgpack subscribers, encoding only what is followed. */
   private publish(topic: string, data: unknown): void {
-    if (this.stopped) return;
-    const frame = pushFrame(topic, data);
-    if (this.app.numSubscribers(topic) > 0) this.app.publish(topic, encode(frame, false) as string, false);
-    const bin = BINARY_PREFIX + topic;
-    if (this.app.numSubscribers(bin) > 0) this.app.publish(bin, encode(frame, true), true);
+    if (!this.stopped) publishBoth(this.app, topic, data);
   }
 
   private flushSessions(): void {
