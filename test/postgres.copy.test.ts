@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyDatabase, type CopyProgress } from '../workers/copy/copy.js';
-import { openSqliteCopyEndpoint } from '../workers/copy/sqlite-endpoint.js';
+import { openSqliteCopyEndpoint } from '../workers/sqlite/copy.js';
 import type { CopyEndpoint } from '../workers/copy/endpoint.js';
 import { openPostgresCopyEndpoint } from '../workers/postgres/copy.js';
 import {

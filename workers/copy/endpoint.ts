@@ -16,19 +16,21 @@ import type { StorageDriver } from '../driver.js';
 /** A session with everything stored for it; `level` is null when none was stored. */
 export type ExportedSession = [header: SessionRow, artifacts: ArtifactRow[], level: LevelRow | null];
 
+/** Every table a copy carries, counted on both sides for the verification (same names in both drivers). */
+export const COPIED_TABLES = [
+  'sessions',
+  'artifacts',
+  'session_levels',
+  'high_scores',
+  'notices',
+  'settings',
+  'idempotency_keys',
+  'admin_sessions',
+  'audit_log',
+] as const;
+
 /** Rows per table, for the verification after a copy. */
-export type TableCounts = Record<
-  | 'sessions'
-  | 'artifacts'
-  | 'session_levels'
-  | 'high_scores'
-  | 'notices'
-  | 'settings'
-  | 'idempotency_keys'
-  | 'admin_sessions'
-  | 'audit_log',
-  number
->;
+export type TableCounts = Record<(typeof COPIED_TABLES)[number], number>;
 
 export interface CopyEndpoint {
   readonly driver: StorageDriver;

@@ -16,7 +16,7 @@ import { messageOf } from '../failure.js';
 import { openPostgresCopyEndpoint } from '../postgres/copy.js';
 import { safeLocation } from '../postgres/open.js';
 import { copyDatabase } from './copy.js';
-import { openSqliteCopyEndpoint } from './sqlite-endpoint.js';
+import { openSqliteCopyEndpoint } from '../sqlite/copy.js';
 import type { CopyEndpoint } from './endpoint.js';
 
 const USAGE = 'usage: npm run copy-db -- --from <postgres://…|sqlite:path> --to <postgres://…|sqlite:path>';

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { LevelRecord } from '../../src/model/records.js';
 import type { ArtifactRow, SessionRow } from '../../src/model/rows.js';
-import type { CopyEndpoint, ExportedSession, TableCounts } from '../copy/endpoint.js';
+import { COPIED_TABLES, type CopyEndpoint, type ExportedSession, type TableCounts } from '../copy/endpoint.js';
 import type { OpenedDriver } from '../driver.js';
 import { WorkerFailure } from './errors.js';
 import { createPool, inTransaction, run, withClient } from './pool.js';
@@ -55,18 +55,6 @@ async function exportPage(client: pg.PoolClient, after: string | null, limit: nu
   return [...out.values()];
 }
 
-const COUNTED: (keyof TableCounts)[] = [
-  'sessions',
-  'artifacts',
-  'session_levels',
-  'high_scores',
-  'notices',
-  'settings',
-  'idempotency_keys',
-  'admin_sessions',
-  'audit_log',
-];
-
 /** Opens (and migrates) a PostgreSQL database as a copy source or target. */
 export async function openPostgresCopyEndpoint(options: PostgresOptions): Promise<CopyEndpoint> {
   const opened: OpenedDriver = await openPostgres(options);
@@ -79,7 +67,7 @@ export async function openPostgresCopyEndpoint(options: PostgresOptions): Promis
     async isEmpty() {
       return withClient(pool, 'isEmpty', async (c) => {
         const rows = (await c.query<{ n: number }>(
-          `SELECT ${COUNTED.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')}
+          `SELECT ${COPIED_TABLES.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')}
                 + (SELECT value FROM meta WHERE key = 'last_seq') AS n`,
         )).rows;
         return rows[0].n === 0;
@@ -97,7 +85,7 @@ export async function openPostgresCopyEndpoint(options: PostgresOptions): Promis
     async counts() {
       return withClient(pool, 'counts', async (c) => {
         const out = {} as TableCounts;
-        for (const table of COUNTED) out[table] = (await c.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)).rows[0].n;
+        for (const table of COPIED_TABLES) out[table] = (await c.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)).rows[0].n;
         return out;
       });
     },

@@ -11,22 +11,10 @@ import type Database from 'better-sqlite3';
 import type { LevelRecord } from '../../src/model/records.js';
 import type { ArtifactRow, SessionRow } from '../../src/model/rows.js';
 import { WorkerFailure } from '../failure.js';
-import { openSqlite, SqliteDriver } from '../sqlite/driver.js';
-import type { CopyEndpoint, ExportedSession, TableCounts } from './endpoint.js';
+import { openSqlite, SqliteDriver } from './driver.js';
+import { COPIED_TABLES, type CopyEndpoint, type ExportedSession, type TableCounts } from '../copy/endpoint.js';
 
 type StoredLevel = [number, number, number, number, number, number, terrain: string];
-
-const TABLES: (keyof TableCounts)[] = [
-  'sessions',
-  'artifacts',
-  'session_levels',
-  'high_scores',
-  'notices',
-  'settings',
-  'idempotency_keys',
-  'admin_sessions',
-  'audit_log',
-];
 
 function statements(db: Database.Database) {
   return {
@@ -51,7 +39,7 @@ function statements(db: Database.Database) {
     lastSeq: db.prepare<[], number>("SELECT value FROM meta WHERE key = 'last_seq'").pluck(),
     setLastSeq: db.prepare<[number]>("UPDATE meta SET value = ? WHERE key = 'last_seq'"),
     raiseMaxHighScoreId: db.prepare<[number]>("UPDATE meta SET value = max(value, ?) WHERE key = 'max_high_score_id'"),
-    counts: TABLES.map((t) => [t, db.prepare<[], number>(`SELECT count(*) FROM ${t}`).pluck()] as const),
+    counts: COPIED_TABLES.map((t) => [t, db.prepare<[], number>(`SELECT count(*) FROM ${t}`).pluck()] as const),
   };
 }
 
@@ -84,7 +72,7 @@ export async function openSqliteCopyEndpoint(dbPath: string): Promise<CopyEndpoi
     },
     async isEmpty() {
       const c = count();
-      return TABLES.every((t) => c[t] === 0) && (st.lastSeq.get() ?? 0) === 0;
+      return COPIED_TABLES.every((t) => c[t] === 0) && (st.lastSeq.get() ?? 0) === 0;
     },
     async importMeta(lastSeq, maxHighScoreId) {
       db.transaction(() => {
