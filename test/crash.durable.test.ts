@@ -11,19 +11,13 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { childServersForFile, tempDir } from './helpers/child-server.js';
-import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
+import { counterViolations, GameClient, getStats, reportViolations } from './helpers/game-client.js';
 
 const ROUNDS = Number(process.env.CRASH_TEST_ROUNDS ?? 3);
 const LOOPS = 12;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function report(violations: Violation[], killAt?: number): string {
-  return violations
-    .slice(0, 20)
-    .map((v) => `${v.what} :: ${describeAck(v.ack, killAt)}${v.detail === undefined ? '' : ` :: ${JSON.stringify(v.detail)}`}`)
-    .join('\n');
-}
 
 describe('crash with ack=durable (kill -9 under load)', () => {
   const tmp = tempDir('vibefixer-crash-durable-');
@@ -74,7 +68,7 @@ describe('crash with ack=durable (kill -9 under load)', () => {
             `${roundAcks.length} writes acknowledged this round (${client.acks.length} in all, highest seq ${maxSeq}), ` +
             `${loaded.failures} cut off; file last_seq ${lastSeq}; started ${stats.startedCount}, active ${stats.activeCount}`,
         );
-        expect(violations.length, report(violations, killAt)).toBe(0);
+        expect(violations.length, reportViolations(violations, killAt)).toBe(0);
       }
     } finally {
       client.close();

@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { childServersForFile, tempDir } from './helpers/child-server.js';
-import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
+import { counterViolations, GameClient, getStats, reportViolations, type Violation } from './helpers/game-client.js';
 
 const FLUSH_INTERVAL_MS = 100;
 /**
@@ -33,12 +33,6 @@ const LOOPS = 12;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function report(violations: Violation[], killAt: number): string {
-  return violations
-    .slice(0, 20)
-    .map((v) => `${v.what} :: ${describeAck(v.ack, killAt)}${v.detail === undefined ? '' : ` :: ${JSON.stringify(v.detail)}`}`)
-    .join('\n');
-}
 
 describe('crash with ack=memory (kill -9 under load)', () => {
   const tmp = tempDir('vibefixer-crash-memory-');
@@ -94,7 +88,7 @@ describe('crash with ack=memory (kill -9 under load)', () => {
             `acknowledged at ${rel(lostOldest)}; file last_seq ${lastSeq}; ` +
             `started ${baseline.startedCount} -> ${stats.startedCount}`,
         );
-        expect(problems.length, report(problems, killAt)).toBe(0);
+        expect(problems.length, reportViolations(problems, killAt)).toBe(0);
         // The round must have put writes at risk that were older than the window.
         expect(beforeWindow, 'writes acknowledged before the allowed window').toBeGreaterThan(0);
         // Something survived: the creates acknowledged before the window are all counted (above),

@@ -10,17 +10,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildServer, childServersForFile, runChildToExit } from './helpers/child-server.js';
-import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
+import { counterViolations, GameClient, getStats, reportViolations } from './helpers/game-client.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function report(violations: Violation[], killAt?: number): string {
-  return violations
-    .slice(0, 20)
-    .map((v) => `${v.what} :: ${describeAck(v.ack, killAt)}${v.detail === undefined ? '' : ` :: ${JSON.stringify(v.detail)}`}`)
-    .join('\n');
-}
 
 async function health(server: ChildServer): Promise<Record<string, unknown>> {
   const res = await fetch(`${server.url}/health`);
@@ -67,7 +61,7 @@ describe('on PostgreSQL', () => {
         violations.push(...counterViolations(await getStats(client), client));
         const lastSeq = server.logs.find((l) => l.event === 'database_open')?.lastSeq as number;
         if (lastSeq < maxSeq) violations.push({ what: `last_seq ${lastSeq} < highest acknowledged seq ${maxSeq}` });
-        expect(violations.length, report(violations, killAt)).toBe(0);
+        expect(violations.length, reportViolations(violations, killAt)).toBe(0);
       } finally {
         client.close();
       }
@@ -115,7 +109,7 @@ describe('on PostgreSQL', () => {
         expect(after.acks, 'writes acknowledged after recovery').toBeGreaterThan(10);
         // Everything acknowledged, before the crash of PostgreSQL and after, is there.
         const violations = await client.verify('v', { strict: false });
-        expect(violations.length, report(violations)).toBe(0);
+        expect(violations.length, reportViolations(violations)).toBe(0);
       } finally {
         client.close();
       }

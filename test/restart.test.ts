@@ -12,17 +12,11 @@ import { handle } from '../workers/persist.js';
 import { encodeBatch, type NoticeRecord, type SettingRecord, type WireBatch } from '../src/model/protocol.js';
 import { noticeRow, settingRow } from '../src/model/convert.js';
 import { type ChildServer, MAIN, runChildToExit, startChild, tempDir } from './helpers/child-server.js';
-import { counterViolations, describeAck, GameClient, getStats, type Violation } from './helpers/game-client.js';
+import { counterViolations, GameClient, getStats, reportViolations } from './helpers/game-client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-function report(violations: Violation[]): string {
-  return violations
-    .slice(0, 20)
-    .map((v) => `${v.what} :: ${describeAck(v.ack)}${v.detail === undefined ? '' : ` :: ${JSON.stringify(v.detail)}`}`)
-    .join('\n');
-}
 
 const started: ChildServer[] = [];
 const dirs: Array<{ cleanup(): void }> = [];
@@ -83,7 +77,7 @@ describe('graceful stop', () => {
         `[restart] SIGTERM under load: ${client.acks.filter((a) => a.phase === 'load').length} writes acknowledged, ` +
           `${cut.length} cut off (${[...new Set(cut)].join(' | ')}); started ${stats.startedCount} (acknowledged ${client.ackCount('create')}, sent ${client.sent.create})`,
       );
-      expect(violations.length, report(violations)).toBe(0);
+      expect(violations.length, reportViolations(violations)).toBe(0);
     } finally {
       client.close();
     }
@@ -126,7 +120,7 @@ describe('a restart keeps the state', () => {
 
         // Active sessions still work: verify() spawns on each, sets statuses and deposits.
         const violations = await client.verify('after', { strict: true });
-        expect(violations.length, report(violations)).toBe(0);
+        expect(violations.length, reportViolations(violations)).toBe(0);
         const active = [...client.sessions.values()].filter((s) => s.end === 'none');
         expect(active.length).toBe(before.activeCount);
         for (const s of active) {

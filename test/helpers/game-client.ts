@@ -495,3 +495,11 @@ export function describeAck(a: Ack | undefined, killAt?: number): string {
   const rel = killAt === undefined ? '' : ` ackAt=kill${a.ackAt - killAt >= 0 ? '+' : ''}${a.ackAt - killAt}ms`;
   return `${a.kind} seq=${a.seq} phase=${a.phase} session=${a.sessionId ?? '-'} artifact=${a.artifactId ?? '-'} hs=${a.highScoreId ?? '-'}${rel}`;
 }
+
+/** The first 20 violations, one line each with the acknowledged write to blame, for a failed assertion. */
+export function reportViolations(violations: Violation[], killAt?: number): string {
+  return violations
+    .slice(0, 20)
+    .map((v) => `${v.what} :: ${describeAck(v.ack, killAt)}${v.detail === undefined ? '' : ` :: ${JSON.stringify(v.detail)}`}`)
+    .join('\n');
+}
