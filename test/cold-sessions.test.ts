@@ -10,6 +10,7 @@ import { handle } from '../workers/persist.js';
 import { encodeBatch, type SessionRecord, type StatsDelta, type WireBatch } from '../src/model/protocol.js';
 import { artifactRow, sessionRow } from '../src/model/convert.js';
 import { type ChildServer, startChild, tempDir } from './helpers/child-server.js';
+import { workerStorage } from './helpers/storage.js';
 
 const tmp = tempDir();
 const servers: ChildServer[] = [];
@@ -42,7 +43,7 @@ describe('cold sessions after a restart', () => {
       stats,
     };
     try {
-      expect((await handle({ kind: 'open', storage: { driver: 'sqlite', dbPath, synchronous: 'NORMAL' }, todayStartMs: 0, todayEndMs: 0 })).ok).toBe(true);
+      expect((await handle({ kind: 'open', storage: await workerStorage(dbPath), todayStartMs: 0, todayEndMs: 0 })).ok).toBe(true);
       expect((await handle({ kind: 'apply', seq: 1, bytes: encodeBatch(batch) })).ok).toBe(true);
     } finally {
       await handle({ kind: 'close' });

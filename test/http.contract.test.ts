@@ -6,10 +6,10 @@
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NoticeRecord, SettingRecord } from '../src/model/protocol.js';
 import { type ChildServer, startChild, tempDir } from './helpers/child-server.js';
+import { operatorSql } from './helpers/storage.js';
 import { afterHeadAnswer, Client, expectError, expectJson, expectSecurityHeaders, sleep, serverForFile } from './helpers/http.js';
 
 let server: ChildServer;
@@ -354,12 +354,13 @@ describe('notices and settings kept in storage', () => {
     // A first start creates the schema; then the rows are written as an operator tool would.
     const first = await startChild({ VIBEFIXER_DB_PATH: dbPath });
     expect((await first.stop()).code).toBe(0);
-    const db = new Database(dbPath);
-    const insertNotice = db.prepare('INSERT INTO notices (id, title, message, valid_from, valid_to) VALUES (?, ?, ?, ?, ?)');
-    for (const n of notices) insertNotice.run(n.id, n.title, n.message, n.validFrom, n.validTo);
+    const db = await operatorSql(dbPath);
+    for (const n of notices) {
+      await db.run('INSERT INTO notices (id, title, message, valid_from, valid_to) VALUES (?, ?, ?, ?, ?)', [n.id, n.title, n.message, n.validFrom, n.validTo]);
+    }
     const setting: SettingRecord = { key: 'playerSpeedPercent', value: 125, updatedAtMs: now };
-    db.prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)').run(setting.key, setting.value, setting.updatedAtMs);
-    db.close();
+    await db.run('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)', [setting.key, setting.value, setting.updatedAtMs]);
+    await db.close();
     seeded = await startChild({ VIBEFIXER_DB_PATH: dbPath });
   });
 

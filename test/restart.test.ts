@@ -2,6 +2,8 @@
  * Restart behaviour of the real server process (the built dist/, port 0, 127.0.0.1 only):
  * graceful stop under load, what a restart keeps, seeded notices and settings, the one-owner
  * rule, a corrupt file and a schema newer than the code (DESIGN.md invariants 5 and 6).
+ * The first three run on both drivers (vitest projects); the one-owner rule and the damaged file
+ * are the SQLite file's own (PostgreSQL's newer-schema refusal: test/postgres.open.test.ts).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { encodeBatch, type NoticeRecord, type SettingRecord, type WireBatch } fr
 import { noticeRow, settingRow } from '../src/model/convert.js';
 import { type ChildServer, MAIN, runChildToExit, startChild, tempDir } from './helpers/child-server.js';
 import { counterViolations, GameClient, getStats, reportViolations } from './helpers/game-client.js';
+import { describeOnSqlite, workerStorage } from './helpers/storage.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -164,7 +167,7 @@ describe('notices and settings', () => {
     };
     // In this process, through the worker's own handler; closed again so the server can own the file.
     try {
-      const opened = await handle({ kind: 'open', storage: { driver: 'sqlite', dbPath, synchronous: 'NORMAL' }, todayStartMs: 0, todayEndMs: 0 });
+      const opened = await handle({ kind: 'open', storage: await workerStorage(dbPath), todayStartMs: 0, todayEndMs: 0 });
       expect(opened.ok, JSON.stringify(opened)).toBe(true);
       const applied = await handle({ kind: 'apply', seq: 1, bytes: encodeBatch(batch) });
       expect(applied.ok, JSON.stringify(applied)).toBe(true);
@@ -196,7 +199,7 @@ describe('notices and settings', () => {
   });
 });
 
-describe('one owner per database file', () => {
+describeOnSqlite('one owner per database file', () => {
   it('a second server on the same file exits 1 saying the database is in use, while the first keeps serving', { timeout: 30_000 }, async () => {
     const { dbPath } = newDb();
     const env = { VIBEFIXER_DB_PATH: dbPath };
@@ -229,7 +232,7 @@ describe('one owner per database file', () => {
   });
 });
 
-describe('start-up on a damaged or foreign file', () => {
+describeOnSqlite('start-up on a damaged or foreign file', () => {
   it('a corrupt file is quarantined with its -wal/-shm (bytes kept), the server starts empty and /health says so', { timeout: 30_000 }, async () => {
     const { dir, dbPath } = newDb();
     const original = { '': randomBytes(64 * 1024), '-wal': randomBytes(32 * 1024 + 32), '-shm': randomBytes(32 * 1024) };

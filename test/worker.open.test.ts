@@ -292,6 +292,31 @@ describe('persistence worker: open', () => {
     }
   });
 
+  it('migrates schema 7 to 8 keeping every high score as stored, a fractional remainingUnchecked (2.5) included', async () => {
+    const dbPath = tempDbPath();
+    fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+    const raw = new Database(dbPath);
+    migrate(raw, 7);
+    raw.prepare('INSERT INTO high_scores VALUES (?, ?, ?, ?, ?)').run(1, 1000, 'whole', 'won', 3);
+    raw.prepare('INSERT INTO high_scores VALUES (?, ?, ?, ?, ?)').run(2, 2000, 'fraction', 'lost', 2.5);
+    raw.close();
+
+    ok(await handle(openTask(dbPath)), 'open');
+    await closeWorker();
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      expect(db.prepare('SELECT * FROM high_scores ORDER BY id').all()).toEqual([
+        { id: 1, created_at: 1000, player_tag: 'whole', result: 'won', remaining_unchecked: 3 },
+        { id: 2, created_at: 2000, player_tag: 'fraction', result: 'lost', remaining_unchecked: 2.5 },
+      ]);
+      const column = (db.pragma('table_info(high_scores)') as Array<{ name: string; type: string }>).find((c) => c.name === 'remaining_unchecked');
+      expect(column?.type).toBe('REAL');
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'high_scores'").all()).toEqual([{ name: 'high_scores_created_at' }]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('opens a second time in the same thread by releasing the first file', async () => {
     const first = tempDbPath();
     const second = tempDbPath();

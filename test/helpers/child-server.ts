@@ -1,6 +1,8 @@
 /**
  * A real server process for integration and crash tests: the BUILT server (dist/, built by
  * `npm test`'s pretest), port 0, its own temporary directory, logs parsed from stdout.
+ * On the postgres test project a VIBEFIXER_DB_PATH stands for a database of its own on the run's
+ * PostgreSQL (test/helpers/storage.ts).
  * Only processes started here are ever signalled, by their own PID.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -9,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { type LogLine, watchLogLines } from '../../bench/lib/log-lines.js';
+import { storageEnv } from './storage.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'server', 'main.js');
@@ -33,10 +36,10 @@ export function tempDir(prefix = 'vibefixer-test-'): { dir: string; cleanup(): v
 }
 
 /** Starts the server; resolves once it logs `listening` (rejects if it exits first). */
-export function startChild(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildServer> {
+export async function startChild(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildServer> {
   const proc = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', VIBEFIXER_LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', VIBEFIXER_LOG_LEVEL: 'info', ...(await storageEnv(env)) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const { logs, waitFor } = watchLogLines(proc.stdout!);
@@ -83,11 +86,12 @@ export function startChild(env: Record<string, string>, timeoutMs = 20_000): Pro
 }
 
 /** Runs the server to completion (for start-up refusals): exit code, logs and stderr. */
-export function runChildToExit(env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; logs: LogLine[]; stderr: string }> {
+export async function runChildToExit(env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; logs: LogLine[]; stderr: string }> {
+  const resolved = await storageEnv(env);
   return new Promise((res, rej) => {
     const proc = spawn(process.execPath, [MAIN], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...resolved },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -167,6 +167,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE notices ADD COLUMN updated_at BIGINT;
     `,
   },
+  {
+    version: 8,
+    description: 'high scores: remainingUnchecked is any number from 0 to 9999 (CONTRACT accepts 2.5), not an integer',
+    // Version 5 declared it BIGINT after SQLite's INTEGER column, which keeps 2.5 as a REAL by its
+    // type affinity; PostgreSQL refused the row, and the batch holding it could never commit.
+    sql: `
+      ALTER TABLE high_scores ALTER COLUMN remaining_unchecked TYPE DOUBLE PRECISION;
+    `,
+  },
 ];
 
 export const LATEST_PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;

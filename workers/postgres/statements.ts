@@ -53,7 +53,7 @@ export const SQL = {
   upsertHighScores: sql(
     'upsert_high_scores',
     `INSERT INTO high_scores (id, created_at, player_tag, result, remaining_unchecked)
-     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
+     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::float8[])
      ON CONFLICT (id) DO UPDATE SET
        created_at = excluded.created_at, player_tag = excluded.player_tag, result = excluded.result,
        remaining_unchecked = excluded.remaining_unchecked`,

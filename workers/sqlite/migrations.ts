@@ -157,6 +157,30 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: 'high scores: remainingUnchecked is any number from 0 to 9999 (CONTRACT accepts 2.5), not an integer',
+    // Version 5 declared the column INTEGER; SQLite's type affinity kept 2.5 as a REAL anyway, so no
+    // value changes here: the declared type now says what is stored, as PostgreSQL's version 8 does
+    // (the two drivers share schema numbers: the copy command needs them equal). SQLite cannot
+    // change a column's type in place: the table is rebuilt, its rows copied as they are.
+    up(db) {
+      db.exec(`
+        CREATE TABLE high_scores_v8 (
+          id INTEGER PRIMARY KEY,
+          created_at INTEGER NOT NULL,
+          player_tag TEXT NOT NULL,
+          result TEXT NOT NULL CHECK (result IN ('won', 'lost')),
+          remaining_unchecked REAL NOT NULL CHECK (remaining_unchecked >= 0)
+        );
+        INSERT INTO high_scores_v8 (id, created_at, player_tag, result, remaining_unchecked)
+          SELECT id, created_at, player_tag, result, remaining_unchecked FROM high_scores;
+        DROP TABLE high_scores;
+        ALTER TABLE high_scores_v8 RENAME TO high_scores;
+        CREATE INDEX high_scores_created_at ON high_scores (created_at, id);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
