@@ -172,6 +172,32 @@ describe('openPostgres', () => {
     await expect(sql(url, "INSERT INTO high_scores VALUES (6, 1, 'neg', 'won', -0.5)")).rejects.toThrow();
   });
 
+  it('migrates a database from every older schema version to the latest, keeping its rows and reporting the version it found', async () => {
+    const first = PG_MIGRATIONS[0].version;
+    for (let version = first; version < LATEST_PG_SCHEMA_VERSION; version++) {
+      const url = await pg.server().createDatabase();
+      const client = new pg_.Client({ connectionString: url });
+      await client.connect();
+      try {
+        expect(await migrate(client as unknown as PoolClient, 'test', version)).toBe(0);
+      } finally {
+        await client.end();
+      }
+      await sql(url, "INSERT INTO sessions VALUES ('s1', 'active', 'seed', 1, 60, 100, 0, 0, 0, NULL, NULL, NULL)");
+      await sql(url, "INSERT INTO high_scores VALUES (1, 1000, 'old', 'won', 3)");
+      await sql(url, "UPDATE meta SET value = 3 WHERE key = 'last_seq'");
+
+      const opened = await pg.open(url);
+      expect(opened, `from version ${version}`).toMatchObject({ created: false, migratedFrom: version, schemaVersion: LATEST_PG_SCHEMA_VERSION });
+      expect(await opened.driver.lastSeq()).toBe(3);
+      expect(await opened.driver.activeSessionsPage(null, 10)).toEqual([['s1', 1, 60]]);
+      expect((await opened.driver.rest(restQuery(10))).highScores).toEqual([expect.objectContaining({ id: 1, remainingUnchecked: 3 })]);
+      await opened.driver.apply(batch(4, { upserts: { sessions: [sessionRow('s2')] } }));
+      expect(await opened.driver.lastSeq()).toBe(4);
+      await opened.driver.close();
+    }
+  });
+
   it('answers UNAVAILABLE (retryable) when nothing listens at the URL', async () => {
     const port = await deadPort();
     const err = await openPostgres({ url: `postgres://u:secret@127.0.0.1:${port}/x`, poolSize: 1, statementTimeoutMs: 1_000 }).catch((e: unknown) => e);
