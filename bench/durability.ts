@@ -32,14 +32,16 @@ const loadMs = (interval: number) => Math.max(MIN_LOAD_MS, 2 * interval) + Math.
 /** The PostgreSQL kill: the server's default flush interval. */
 const PG_KILL_INTERVAL = 100;
 
-const storages: Storage[] = ['sqlite', 'postgres'];
-const configs = storages.flatMap((storage) => (['durable', 'memory'] as const).flatMap((ack) => intervals.map((interval) => ({ storage, ack, interval }))));
+/** Quick mode (a smoke run, ~90 s) kills our server on PostgreSQL in durable mode at the default interval only. */
+const intervalsOf: Record<Storage, number[]> = { sqlite: intervals, postgres: opts.quick ? [100] : intervals };
+const acksOf: Record<Storage, Array<'durable' | 'memory'>> = { sqlite: ['durable', 'memory'], postgres: opts.quick ? ['durable'] : ['durable', 'memory'] };
+const configs = (['sqlite', 'postgres'] as const).flatMap((storage) => acksOf[storage].flatMap((ack) => intervalsOf[storage].map((interval) => ({ storage, ack, interval }))));
 const keyOf = (c: { storage: Storage; ack: string; interval: number }) => `${c.storage}/${c.ack}/${c.interval}`;
 const header = collectHeader({ quick: opts.quick, trials: rounds }, {
   ...SERVER_BASE_ENV,
   VIBEFIXER_STORAGE: 'sqlite | postgres (per row)',
-  VIBEFIXER_ACK: 'durable | memory (per row)',
-  VIBEFIXER_FLUSH_INTERVAL_MS: intervals.join(' | '),
+  VIBEFIXER_ACK: `durable | memory (per row${opts.quick ? '; PostgreSQL: durable' : ''})`,
+  VIBEFIXER_FLUSH_INTERVAL_MS: `${intervals.join(' | ')} (PostgreSQL: ${intervalsOf.postgres.join(' | ')})`,
   VIBEFIXER_SQLITE_SYNCHRONOUS: 'NORMAL (default)',
 }, {
   rounds,
@@ -56,16 +58,19 @@ header.settings.postgres = postgres.description;
 // Interleaved like the other benches: round 1 of every config, then round 2, ...
 const results = new Map<string, ServerKillRound[]>(configs.map((c) => [keyOf(c), []]));
 const pgKills: PostgresKillRound[] = [];
+const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 try {
   for (let r = 1; r <= rounds; r++) {
     for (const c of configs) {
+      const started = Date.now();
       const res = await serverKillRound(c.storage, c.ack, c.interval, loadMs(c.interval), postgres);
       results.get(keyOf(c))!.push(res);
-      process.stderr.write(`  round ${r}/${rounds} ${c.storage} ack=${c.ack} interval=${c.interval}: acked=${res.acked} lost=${res.lost} oldestLostMs=${res.oldestLostMs.toFixed(0)} aboveLastSeq=${res.ackedAboveLastSeq} unexpected=${res.unexpected}\n`);
+      process.stderr.write(`  round ${r}/${rounds} ${c.storage} ack=${c.ack} interval=${c.interval}: acked=${res.acked} lost=${res.lost} oldestLostMs=${res.oldestLostMs.toFixed(0)} aboveLastSeq=${res.ackedAboveLastSeq} unexpected=${res.unexpected} (${seconds(started)} s)\n`);
     }
+    const started = Date.now();
     const k = await postgresKillRound(postgres, PG_KILL_INTERVAL, loadMs(0));
     pgKills.push(k);
-    process.stderr.write(`  round ${r}/${rounds} kill -9 of PostgreSQL: acked=${k.acked} (after back ${k.ackedAfterBack}) lost=${k.lostRunning}/${k.lostAfterRestart} 503=${k.refused503} unknown=${k.unknown} down=${k.downMs.toFixed(0)} ms recovery=${k.recoveryMs.toFixed(0)} ms degraded=${k.healthDegraded} unexpected=${k.unexpected}\n`);
+    process.stderr.write(`  round ${r}/${rounds} kill -9 of PostgreSQL: acked=${k.acked} (after back ${k.ackedAfterBack}) lost=${k.lostRunning}/${k.lostAfterRestart} 503=${k.refused503} unknown=${k.unknown} down=${k.downMs.toFixed(0)} ms (restart ${k.restartMs.toFixed(0)} ms) recovery=${k.recoveryMs.toFixed(0)} ms degraded=${k.healthDegraded} unexpected=${k.unexpected} (${seconds(started)} s)\n`);
   }
 } finally {
   await postgres.destroy();
@@ -96,7 +101,7 @@ const pgRecovered = pgKills.filter((k) => Number.isFinite(k.recoveryMs)).length;
 const pgBad = pgKills.reduce((s, k) => s + k.unexpected + k.ackedAboveLastSeq, 0);
 const pgTable: Table = {
   title: `kill -9 of PostgreSQL under load (ack=durable, postgres, FLUSH_INTERVAL_MS=${PG_KILL_INTERVAL}), ${rounds} rounds`,
-  columns: ['row', 'acked writes/round', 'acked after PostgreSQL back', 'lost, same server (all rounds)', 'lost after clean restart (all rounds)', '503 answers/round', 'connections lost (unknown)/round', 'PostgreSQL down, ms', 'recovery: back → first acked write, ms', 'back → /health ok, ms', '/health degraded (rounds)', 'inconsistencies'],
+  columns: ['row', 'acked writes/round', 'acked after PostgreSQL back', 'lost, same server (all rounds)', 'lost after clean restart (all rounds)', '503 answers/round', 'connections lost (unknown)/round', 'PostgreSQL down, ms (of which its restart)', 'recovery: back → first acked write, ms', 'back → /health ok, ms', '/health degraded (rounds)', 'inconsistencies'],
   rows: [[
     'ack=durable, postgres',
     cell(pgSum((k) => k.acked)),
@@ -105,7 +110,7 @@ const pgTable: Table = {
     String(pgLostRestart),
     cell(pgSum((k) => k.refused503)),
     cell(pgSum((k) => k.unknown)),
-    cell(pgSum((k) => k.downMs)),
+    `${cell(pgSum((k) => k.downMs))} (${cell(pgSum((k) => k.restartMs))})`,
     cell(pgSum((k) => k.recoveryMs)),
     cell(pgSum((k) => k.healthOkMs)),
     `${pgKills.filter((k) => k.healthDegraded).length}/${pgKills.length}`,
@@ -145,7 +150,7 @@ publish({
     '"oldest lost at kill" = kill time − answer time of the oldest acknowledged write missing after the restart (client clock, both on this machine).',
     '"acked above store last_seq" = acknowledged writes whose X-Vibefixer-Seq is above the last seq the restarted server found committed: in durable mode it must be 0; in memory mode these are the writes exposed at the kill.',
     'With synchronous=NORMAL a commit survives a process crash; power loss is not tested here. PostgreSQL runs with fsync=on and synchronous_commit=on.',
-    `kill -9 of PostgreSQL: only 2xx answers count as acknowledged. A 503 ("Change not saved in time", after VIBEFIXER_DURABLE_WAIT_MS=${PG_KILL.durableWaitMs}) is a refusal: the change stays queued and may be applied later, so it is neither counted nor checked; a request whose connection died is unknown. The players start a new session after any unacknowledged write and play on through the outage. "PostgreSQL down" runs from the SIGKILL of the postmaster to it accepting connections again (the outage plus its crash recovery); "recovery" from then to the first acknowledged answer (it includes the worker's retry backoff, VIBEFIXER_RETRY_MAX_BACKOFF_MS at its default).`,
+    `kill -9 of PostgreSQL: only 2xx answers count as acknowledged. A 503 ("Change not saved in time", after VIBEFIXER_DURABLE_WAIT_MS=${PG_KILL.durableWaitMs}) is a refusal: the change stays queued and may be applied later, so it is neither counted nor checked; a request whose connection died is unknown. The players start a new session after any unacknowledged write and play on through the outage. "PostgreSQL down" runs from the SIGKILL of the postmaster to it accepting connections again: the outage, then its restart (which waits for the killed postmaster's orphaned backends to exit, then runs crash recovery); "recovery" from then to the first acknowledged answer (it includes the worker's retry backoff, VIBEFIXER_RETRY_MAX_BACKOFF_MS at its default).`,
     'Checking leaves every acknowledged write as it was (a deposited artifact is probed with status "deposited"), so the check after the clean restart sees the same writes again.',
   ],
   raw: { killServer: Object.fromEntries(results), killPostgres: pgKills },

@@ -106,6 +106,8 @@ export interface PostgresKillRound {
   unknown: number;
   /** SIGKILL of the postmaster → PostgreSQL accepting connections again (outage + its crash recovery). */
   downMs: number;
+  /** The part of downMs spent in PostgreSQL's restart (from the restart call to accepting connections). */
+  restartMs: number;
   /** PostgreSQL back → first acknowledged write; NaN when none came within the bound. */
   recoveryMs: number;
   /** PostgreSQL back → first /health with storage ok; NaN when not seen. */
@@ -159,6 +161,7 @@ export async function postgresKillRound(pg: BenchPostgres, interval: number, loa
     await pg.kill9();
     const ackedBeforeKill = client.acks.length;
     await sleep(outageMs);
+    const restartAt = performance.now();
     await pg.restart();
     pgDown = false;
     const backAt = performance.now();
@@ -185,6 +188,7 @@ export async function postgresKillRound(pg: BenchPostgres, interval: number, loa
       refused503: client.refused503.length,
       unknown: client.unknown,
       downMs: backAt - killAt,
+      restartMs: backAt - restartAt,
       recoveryMs: first === undefined ? NaN : first.ackAt - backAt,
       healthOkMs: healthOk === undefined ? NaN : healthOk.at - backAt,
       healthDegraded: health.seen.some((h) => h.at >= killAt && h.storage === 'degraded'),
