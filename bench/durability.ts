@@ -101,7 +101,7 @@ const pgRecovered = pgKills.filter((k) => Number.isFinite(k.recoveryMs)).length;
 const pgBad = pgKills.reduce((s, k) => s + k.unexpected + k.ackedAboveLastSeq, 0);
 const pgTable: Table = {
   title: `kill -9 of PostgreSQL under load (ack=durable, postgres, FLUSH_INTERVAL_MS=${PG_KILL_INTERVAL}), ${rounds} rounds`,
-  columns: ['row', 'acked writes/round', 'acked after PostgreSQL back', 'lost, same server (all rounds)', 'lost after clean restart (all rounds)', '503 answers/round', 'connections lost (unknown)/round', 'PostgreSQL down, ms (of which its restart)', 'recovery: back → first acked write, ms', 'back → /health ok, ms', '/health degraded (rounds)', 'inconsistencies'],
+  columns: ['row', 'acked writes/round', 'acked after PostgreSQL back', 'lost, same server (all rounds)', 'lost after clean restart (all rounds)', '503 answers/round', 'connections lost (unknown)/round', 'PostgreSQL down, ms', 'of which its restart, ms', 'recovery: back → first acked write, ms', 'back → /health ok, ms', '/health degraded (rounds)', 'inconsistencies'],
   rows: [[
     'ack=durable, postgres',
     cell(pgSum((k) => k.acked)),
@@ -110,7 +110,8 @@ const pgTable: Table = {
     String(pgLostRestart),
     cell(pgSum((k) => k.refused503)),
     cell(pgSum((k) => k.unknown)),
-    `${cell(pgSum((k) => k.downMs))} (${cell(pgSum((k) => k.restartMs))})`,
+    cell(pgSum((k) => k.downMs)),
+    cell(pgSum((k) => k.restartMs)),
     cell(pgSum((k) => k.recoveryMs)),
     cell(pgSum((k) => k.healthOkMs)),
     `${pgKills.filter((k) => k.healthDegraded).length}/${pgKills.length}`,
