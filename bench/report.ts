@@ -29,6 +29,9 @@ const TARGETS: Array<{ bench: string; id: string; what: string; wanted: string }
   { bench: 'reload', id: 'reload-100k-ready', what: 'reload: ready with 100k active sessions', wanted: '≤ 1 s' },
   { bench: 'reload', id: 'reload-100k-rss', what: 'reload: RSS with 100k active sessions', wanted: '≤ 250 MiB' },
   { bench: 'reload', id: 'reload-1m-ready', what: 'reload: ready with 1M active sessions', wanted: '≤ 5 s' },
+  { bench: 'durability', id: 'durability-kill-server-sqlite', what: 'kill -9 of our server on SQLite, ack=durable: acknowledged writes lost', wanted: '0' },
+  { bench: 'durability', id: 'durability-kill-server-postgres', what: 'kill -9 of our server on PostgreSQL, ack=durable: acknowledged writes lost', wanted: '0' },
+  { bench: 'durability', id: 'durability-kill-postgres', what: 'kill -9 of PostgreSQL, ack=durable: acknowledged writes lost (same server / after a clean restart)', wanted: '0' },
 ];
 const results = loadResults().sort((a, b) => rank(a) - rank(b));
 function rank(r: BenchResult): number {

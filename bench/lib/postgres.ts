@@ -6,6 +6,8 @@
  *   startBenchPostgres() ──► postmaster (fsync on: what ack=durable promises on PostgreSQL)
  *   freshDatabase()      ──► DROP the previous trial's database, CHECKPOINT, CREATE DATABASE
  *   cpuMs()              ──► postmaster + every child (backends, walwriter, checkpointer, ...)
+ *   kill9() / restart()  ──► the durability bench's crash of PostgreSQL (the helper spawned the
+ *                            postmaster itself and signals it by that PID only)
  *
  * Settings: the test helper's defaults are for fast tests (fsync=off, full_page_writes=off,
  * shared_buffers=16MB); a bench runs PostgreSQL's own defaults for those three instead, so that
@@ -34,6 +36,10 @@ export interface BenchPostgres {
   freshDatabase(): Promise<string>;
   /** CPU time (user + system, ms) of the postmaster and all its children, including exited ones. */
   cpuMs(): number;
+  /** SIGKILL of the postmaster (by the PID started here), as a crash; resolves once it is gone. */
+  kill9(): Promise<void>;
+  /** Starts the killed server again (same directory and port: crash recovery runs); resolves when it accepts connections. */
+  restart(): Promise<void>;
   /** Stops the server and removes its directory. */
   destroy(): Promise<void>;
 }
@@ -98,6 +104,8 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
         return server.createDatabase(previous);
       },
       cpuMs: () => postgresCpuMs(server.pid()),
+      kill9: () => server.kill9(),
+      restart: () => server.restart(),
       destroy: () => server.destroy(),
     };
   } catch (error) {
