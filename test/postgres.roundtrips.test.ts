@@ -2,6 +2,8 @@
  * Round trips per applied batch, counted on the client (node-postgres sends a query only after the
  * previous one answered: no pipelining, so one `query` call is one round trip). With ack=durable
  * every player answer waits for the batch's commit, so this count is latency on the critical path.
+ * Before the one-statement apply (BEGIN, lock last_seq, a statement per part, last_seq, COMMIT)
+ * these four batches took 8, 3, 6 and 18.
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';

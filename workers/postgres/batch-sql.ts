@@ -15,6 +15,8 @@
  *
  * Each combination of present parts is its own named statement (`vf_apply_<mask>`): prepared once
  * per connection and re-executed without re-parsing; the text of a mask never changes.
+ * Not a server-side function: that would need a PostgreSQL-only migration, and both drivers keep
+ * the same schema numbers (the copy command relies on it).
  *
  * Never: bind values into the text (everything is a parameter), let one row be modified twice in
  * the statement (all CTEs see one snapshot: apply.ts drops an upsert whose key the same batch
