@@ -276,7 +276,7 @@ describe('postgres apply', () => {
     expect(await driver.lastSeq()).toBe(0);
   });
 
-  it('applies a batch of 2000 sessions and 4000 artifacts (one unnest statement per table)', async () => {
+  it('applies a batch of 2000 sessions and 4000 artifacts (one unnest part per table, one statement)', async () => {
     const { driver } = await pg.open();
     const ids = Array.from({ length: 2_000 }, (_, i) => `s${String(i).padStart(5, '0')}`);
     const result = await driver.apply(batch(1, { upserts: { sessions: ids.map((id) => sessionRow(id)), artifacts: ids.flatMap((id) => artifactRows(id)) } }));

@@ -1,24 +1,29 @@
 /**
- * Applies one WireBatch in ONE PostgreSQL transaction:
+ * Applies one WireBatch as ONE PostgreSQL statement, so one round trip (batch-sql.ts builds it):
  *
- *   BEGIN ─► lock last_seq row ─► seq <= last_seq? ─yes─► COMMIT (nothing written), applied: false
- *                                        │ no
+ *   last_seq = seq WHERE last_seq < seq ─none─► nothing written, applied: false
+ *     │ moved
  *   upsert sessions, artifacts, levels (one row each), high scores, notices, settings,
- *   idempotency keys, admin sessions; insert audit rows
- *   ─► delete admin sessions, high scores (+max id), notices ─► add stats deltas ─► last_seq = seq ─► COMMIT (WAL flushed)
+ *   idempotency keys, admin sessions; insert audit rows; delete admin sessions, high scores
+ *   (+max id), notices; add stats deltas ─► commit (WAL flushed) when the statement ends
  *
- * Each table's rows are transposed into column arrays and written by one `unnest` statement,
- * whatever their number. The row lock on last_seq orders concurrent applies (a second pool
- * connection, or a second process on the same database) so a replay never slips through.
+ * Only the non-empty parts are in the statement. Each table's rows are transposed into column
+ * arrays and written by one `unnest` sub-statement, whatever their number. A statement outside
+ * BEGIN is its own transaction: any error rolls all of it back, last_seq included.
  *
- * Never: apply part of a batch (any failure rolls all of it back, last_seq included), apply a
- * seq at or below last_seq, or overwrite a counter (deltas are added, times only move forward).
+ * All sub-statements see one snapshot, so the order in which they run cannot matter: a key the
+ * batch both upserts and deletes (the queue never sends that; a later change wins when a batch is
+ * gathered) keeps only its delete here, which leaves what "upsert, then delete" would leave.
+ * Applies run one at a time (the persistence worker runs one task at a time, in seq order).
+ *
+ * Never: apply part of a batch, apply a seq at or below last_seq, or overwrite a counter (deltas
+ * are added, times only move forward).
  */
-import type { UpsertTable, WireBatch } from '../../src/model/rows.js';
+import type { DeleteTable, UpsertTable, WireBatch } from '../../src/model/rows.js';
 import type { ApplyResult } from '../../src/model/stored.js';
+import { applyStatement, PART_ORDER, type PartName } from './batch-sql.js';
 import { WorkerFailure } from './errors.js';
 import { type Client, run } from './pool.js';
-import { SQL, type Sql } from './statements.js';
 
 function badBatch(seq: unknown, why: string): WorkerFailure {
   return new WorkerFailure('BAD_BATCH', `apply seq ${String(seq)}: ${why}`);
@@ -56,52 +61,58 @@ function columns(rows: readonly (readonly unknown[])[], width: number): unknown[
   return cols;
 }
 
-async function upsert(client: Client, sql: Sql, rows: readonly (readonly unknown[])[] | undefined, width: number): Promise<number> {
-  if (rows === undefined || rows.length === 0) return 0;
-  return (await run(client, sql, columns(rows, width))).rowCount ?? 0;
-}
+type Rows = readonly (readonly unknown[])[];
 
 /** One row per level: the trash can as columns, the terrain as the JSON array the create answer sent. */
-async function writeLevels(client: Client, levels: WireBatch['upserts']['levels']): Promise<number> {
-  if (levels === undefined || levels.length === 0) return 0;
-  const rows: unknown[][] = new Array(levels.length);
-  for (let i = 0; i < levels.length; i++) {
-    const [sessionId, level] = levels[i];
+function levelRows(levels: NonNullable<WireBatch['upserts']['levels']>): unknown[][] {
+  return levels.map(([sessionId, level]) => {
     const { position, bounds } = level.trashCan;
-    rows[i] = [sessionId, position.x, position.y, bounds.x, bounds.y, bounds.width, bounds.height, JSON.stringify(level.terrain)];
-  }
-  return upsert(client, SQL.insertLevels, rows, 8);
+    return [sessionId, position.x, position.y, bounds.x, bounds.y, bounds.width, bounds.height, JSON.stringify(level.terrain)];
+  });
 }
 
-async function writeBatch(client: Client, batch: WireBatch): Promise<number> {
+/** The batch's upserts of `table` without the keys its deletes name (the key is each tuple's first column). */
+function withoutDeleted(batch: WireBatch, table: UpsertTable & DeleteTable): Rows | undefined {
+  const rows = batch.upserts[table] as Rows | undefined;
+  const deleted = batch.deletes[table] as readonly unknown[] | undefined;
+  if (rows === undefined || deleted === undefined || deleted.length === 0) return rows;
+  const gone = new Set(deleted);
+  return rows.filter((row) => !gone.has(Array.isArray(row) ? row[0] : undefined));
+}
+
+/** The largest high-score id the batch names (stored or deleted): every one was handed out. */
+function maxHighScoreId(batch: WireBatch): number {
+  let max = 0;
+  for (const h of batch.upserts.highScores ?? []) if (Array.isArray(h) && h[0] > max) max = h[0];
+  // A delete may have replaced the pending upsert of a score created in the same batch: its id
+  // was handed out all the same and must never be handed out again.
+  for (const id of batch.deletes.highScores ?? []) if (Number.isSafeInteger(id) && id > max) max = id;
+  return max;
+}
+
+/** The parameters of each present part, in PART_ORDER; absent (empty) parts are left out. */
+function partValues(batch: WireBatch): Partial<Record<PartName, unknown[]>> {
   const { upserts, deletes, stats } = batch;
-  let rows = 0;
-  rows += await upsert(client, SQL.upsertSessions, upserts.sessions, ROW_WIDTH.sessions);
-  rows += await upsert(client, SQL.upsertArtifacts, upserts.artifacts, ROW_WIDTH.artifacts);
-  rows += await writeLevels(client, upserts.levels);
-  let maxHighScoreId = 0;
-  for (const h of upserts.highScores ?? []) if (h[0] > maxHighScoreId) maxHighScoreId = h[0];
-  rows += await upsert(client, SQL.upsertHighScores, upserts.highScores, ROW_WIDTH.highScores);
-  rows += await upsert(client, SQL.upsertNotices, upserts.notices, ROW_WIDTH.notices);
-  rows += await upsert(client, SQL.upsertSettings, upserts.settings, ROW_WIDTH.settings);
-  rows += await upsert(client, SQL.upsertIdempotencyKeys, upserts.idempotencyKeys, ROW_WIDTH.idempotencyKeys);
-  rows += await upsert(client, SQL.upsertAdminSessions, upserts.adminSessions, ROW_WIDTH.adminSessions);
-  rows += await upsert(client, SQL.insertAudit, upserts.audit, ROW_WIDTH.audit);
-  if (deletes.adminSessions !== undefined && deletes.adminSessions.length > 0) {
-    rows += (await run(client, SQL.deleteAdminSessions, [deletes.adminSessions])).rowCount ?? 0;
-  }
-  if (deletes.highScores !== undefined && deletes.highScores.length > 0) {
-    rows += (await run(client, SQL.deleteHighScores, [deletes.highScores])).rowCount ?? 0;
-    // A delete may have replaced the pending upsert of a score created in the same batch: its id
-    // was handed out all the same and must never be handed out again.
-    for (const id of deletes.highScores) if (Number.isSafeInteger(id) && id > maxHighScoreId) maxHighScoreId = id;
-  }
-  if (maxHighScoreId > 0) await run(client, SQL.raiseMaxHighScoreId, [maxHighScoreId]);
-  if (deletes.notices !== undefined && deletes.notices.length > 0) {
-    rows += (await run(client, SQL.deleteNotices, [deletes.notices])).rowCount ?? 0;
-  }
+  const out: Partial<Record<PartName, unknown[]>> = {};
+  const table = (name: UpsertTable, rows: Rows | undefined) => {
+    if (rows !== undefined && rows.length > 0) out[name] = columns(rows, ROW_WIDTH[name]);
+  };
+  table('sessions', upserts.sessions);
+  table('artifacts', upserts.artifacts);
+  if (upserts.levels !== undefined && upserts.levels.length > 0) out.levels = columns(levelRows(upserts.levels), 8);
+  table('highScores', withoutDeleted(batch, 'highScores'));
+  table('notices', withoutDeleted(batch, 'notices'));
+  table('settings', upserts.settings);
+  table('idempotencyKeys', upserts.idempotencyKeys);
+  table('adminSessions', withoutDeleted(batch, 'adminSessions'));
+  table('audit', upserts.audit);
+  if (deletes.adminSessions !== undefined && deletes.adminSessions.length > 0) out.deleteAdminSessions = [deletes.adminSessions];
+  if (deletes.highScores !== undefined && deletes.highScores.length > 0) out.deleteHighScores = [deletes.highScores];
+  const maxId = maxHighScoreId(batch);
+  if (maxId > 0) out.raiseMaxHighScoreId = [maxId];
+  if (deletes.notices !== undefined && deletes.notices.length > 0) out.deleteNotices = [deletes.notices];
   if (stats !== null && stats !== undefined) {
-    await run(client, SQL.addStats, [
+    out.addStats = [
       stats.startedCount,
       stats.endedCount,
       stats.staleEndedCount,
@@ -110,17 +121,22 @@ async function writeBatch(client: Client, batch: WireBatch): Promise<number> {
       stats.abandonedCount,
       stats.latestCompletedAtMs,
       stats.latestActivityAtMs,
-    ]);
-    rows++;
+    ];
   }
-  await run(client, SQL.setLastSeq, [batch.seq]);
-  return rows;
+  return out;
 }
 
-/** The body of the apply transaction (the caller opens and commits it). */
-export async function applyInTransaction(client: Client, batch: WireBatch): Promise<ApplyResult> {
-  const found = await run<[number]>(client, SQL.lockLastSeq);
-  const lastSeq = found.rows[0]?.[0] ?? 0;
-  if (batch.seq <= lastSeq) return { applied: false, rows: 0 };
-  return { applied: true, rows: await writeBatch(client, batch) };
+/** Applies the batch with one statement on `client` (autocommit: the statement is the transaction). */
+export async function applyBatch(client: Client, batch: WireBatch): Promise<ApplyResult> {
+  const parts = partValues(batch);
+  const values: unknown[] = [batch.seq];
+  let mask = 0;
+  PART_ORDER.forEach((name, bit) => {
+    const v = parts[name];
+    if (v === undefined) return;
+    mask |= 1 << bit;
+    values.push(...v);
+  });
+  const [applied, rows] = (await run<[number, number]>(client, applyStatement(mask), values)).rows[0];
+  return applied === 1 ? { applied: true, rows } : { applied: false, rows: 0 };
 }

@@ -2,8 +2,9 @@
  * The StorageDriver (workers/driver.ts) on PostgreSQL: each method borrows a pooled connection
  * (or runs one transaction) and turns every failure into a WorkerFailure (errors.ts).
  *
- * State: the pool only. Several calls may run at once (up to the pool size); the last_seq row
- * lock in apply.ts keeps batches in seq order whatever the interleaving.
+ * State: the pool only. Several calls may run at once (up to the pool size); applies come one at
+ * a time from the persistence worker, and an apply is one statement (apply.ts) whose last_seq
+ * guard writes nothing for a seq at or below the stored one, whatever the interleaving.
  *
  * Never: retry on its own (the caller decides, from `retryable`), or keep anything from one call
  * to the next beyond the pool's connections and their prepared statements.
@@ -21,7 +22,7 @@ import type {
   StorageDriver,
   StoredRest,
 } from '../driver.js';
-import { applyInTransaction, checkBatch } from './apply.js';
+import { applyBatch, checkBatch } from './apply.js';
 import { pgFailure } from './errors.js';
 import { backupUnsupported, checkpoint, retention } from './maintenance.js';
 import { type Client, inTransaction, withClient } from './pool.js';
@@ -46,7 +47,7 @@ export class PostgresDriver implements StorageDriver {
     } catch (err) {
       throw pgFailure(err, `apply seq ${String(batch?.seq)}`);
     }
-    return inTransaction(this.pool, `apply seq ${batch.seq}`, (c) => applyInTransaction(c, batch));
+    return withClient(this.pool, `apply seq ${batch.seq}`, (c) => applyBatch(c, batch));
   }
 
   activeSessionsPage(after: string | null, limit: number): Promise<ColdSessionRow[]> {

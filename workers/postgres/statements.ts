@@ -1,7 +1,7 @@
 /**
- * Every SQL statement the PostgreSQL driver runs after open, as named statements: node-postgres
- * prepares a named statement once per connection and reuses the plan. Each table's rows go in as
- * column arrays through `unnest`, so a batch costs one statement per table whatever its size.
+ * The SQL statements the PostgreSQL driver runs after open (reads, retention, the copy's meta
+ * values), as named statements: node-postgres prepares a named statement once per connection and
+ * reuses the plan. The apply statement is built per batch shape in batch-sql.ts.
  *
  * Never: build SQL from values (everything is bound), or change a statement's name without its
  * text (a connection keeps the first text it prepared under a name).
@@ -16,100 +16,11 @@ export interface Sql {
 const sql = (name: string, text: string): Sql => ({ name: `vf_${name}`, text });
 
 export const SQL = {
-  // --- apply ------------------------------------------------------------------------------
-  lockLastSeq: sql('lock_last_seq', "SELECT value FROM meta WHERE key = 'last_seq' FOR UPDATE"),
+  // --- copy import (the apply itself is one statement per batch shape: batch-sql.ts) ------
   setLastSeq: sql('set_last_seq', "UPDATE meta SET value = $1 WHERE key = 'last_seq'"),
-  // id, seed and started_at are immutable: never in the UPDATE.
-  upsertSessions: sql(
-    'upsert_sessions',
-    `INSERT INTO sessions (id, status, seed, started_at, duration_seconds, player_speed_percent, score,
-                           remaining_artifact_count, artifact_count, ended_at, end_reason, result)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[],
-                          $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[])
-     ON CONFLICT (id) DO UPDATE SET
-       status = excluded.status, duration_seconds = excluded.duration_seconds,
-       player_speed_percent = excluded.player_speed_percent, score = excluded.score,
-       remaining_artifact_count = excluded.remaining_artifact_count, artifact_count = excluded.artifact_count,
-       ended_at = excluded.ended_at, end_reason = excluded.end_reason, result = excluded.result`,
-  ),
-  upsertArtifacts: sql(
-    'upsert_artifacts',
-    `INSERT INTO artifacts (session_id, idx, id, x, y, status, created_at, updated_at)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::float8[], $6::text[],
-                          $7::bigint[], $8::bigint[])
-     ON CONFLICT (session_id, idx) DO UPDATE SET
-       id = excluded.id, x = excluded.x, y = excluded.y, status = excluded.status, updated_at = excluded.updated_at`,
-  ),
-  // Levels are written once, one row each (the terrain as JSON text): a later row for the same
-  // session never replaces the first.
-  insertLevels: sql(
-    'insert_levels',
-    `INSERT INTO session_levels (session_id, trash_x, trash_y, trash_bounds_x, trash_bounds_y,
-                                 trash_bounds_width, trash_bounds_height, terrain)
-     SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
-                          $8::text[])
-     ON CONFLICT (session_id) DO NOTHING`,
-  ),
-  upsertHighScores: sql(
-    'upsert_high_scores',
-    `INSERT INTO high_scores (id, created_at, player_tag, result, remaining_unchecked)
-     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::float8[])
-     ON CONFLICT (id) DO UPDATE SET
-       created_at = excluded.created_at, player_tag = excluded.player_tag, result = excluded.result,
-       remaining_unchecked = excluded.remaining_unchecked`,
-  ),
   raiseMaxHighScoreId: sql(
     'raise_max_high_score_id',
     "UPDATE meta SET value = greatest(value, $1) WHERE key = 'max_high_score_id'",
-  ),
-  upsertNotices: sql(
-    'upsert_notices',
-    `INSERT INTO notices (id, title, message, valid_from, valid_to, created_at, updated_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
-     ON CONFLICT (id) DO UPDATE SET
-       title = excluded.title, message = excluded.message, valid_from = excluded.valid_from, valid_to = excluded.valid_to,
-       created_at = coalesce(notices.created_at, excluded.created_at), updated_at = excluded.updated_at`,
-  ),
-  upsertSettings: sql(
-    'upsert_settings',
-    `INSERT INTO settings (key, value, updated_at)
-     SELECT * FROM unnest($1::text[], $2::float8[], $3::bigint[])
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-  ),
-  upsertIdempotencyKeys: sql(
-    'upsert_idempotency_keys',
-    `INSERT INTO idempotency_keys (client, key, fingerprint, status, body, seq, created_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[])
-     ON CONFLICT (client, key) DO UPDATE SET
-       fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body,
-       seq = excluded.seq, created_at = excluded.created_at`,
-  ),
-  upsertAdminSessions: sql(
-    'upsert_admin_sessions',
-    `INSERT INTO admin_sessions (token_hash, created_at, expires_at)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])
-     ON CONFLICT (token_hash) DO UPDATE SET expires_at = excluded.expires_at`,
-  ),
-  // Audit rows are written once: a replayed id keeps the first row.
-  insertAudit: sql(
-    'insert_audit',
-    `INSERT INTO audit_log (id, at, category, severity, event_type, message, details)
-     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-     ON CONFLICT (id) DO NOTHING`,
-  ),
-  deleteAdminSessions: sql('delete_admin_sessions', 'DELETE FROM admin_sessions WHERE token_hash = ANY($1::text[])'),
-  deleteHighScores: sql('delete_high_scores', 'DELETE FROM high_scores WHERE id = ANY($1::bigint[])'),
-  deleteNotices: sql('delete_notices', 'DELETE FROM notices WHERE id = ANY($1::text[])'),
-  // Counters add; times are high-water marks (greatest() ignores NULL on either side).
-  addStats: sql(
-    'add_stats',
-    `UPDATE stats SET
-       started_count = started_count + $1, ended_count = ended_count + $2,
-       stale_ended_count = stale_ended_count + $3, won_count = won_count + $4,
-       lost_count = lost_count + $5, abandoned_count = abandoned_count + $6,
-       latest_completed_at = greatest(latest_completed_at, $7::bigint),
-       latest_activity_at = greatest(latest_activity_at, $8::bigint)
-     WHERE id = 1`,
   ),
 
   // --- reads --------------------------------------------------------------------------------
