@@ -5,9 +5,9 @@
  * hello-world at the same rate?
  *
  * Rows (each trial one fresh process that serves every rate in turn, lowest first): uWS
- * hello-world, server ack=memory, server ack=durable. `--before=<build id>` adds the two server
- * rows again from an older frozen build (bench/out/build/<id>/, made by an earlier run), so a fix
- * is measured before/after in the same run.
+ * hello-world, server ack=memory, server ack=durable. `--build=<id>` (repeatable) adds the server
+ * rows again from another frozen build (bench/out/build/<id>/, made by an earlier run), so a fix
+ * is measured before/after in the same run; `--ack=memory|durable` keeps one ack's rows.
  * Load: lib/paced-mix.ts, open loop (request n intended at n / rate), the HTTP write mix over
  * keep-alive connections. CPU and context switches: lib/threads.ts (/proc/<pid>/task/*), over
  * the measured window only; commits from the server's /metrics, read outside the window.
@@ -28,44 +28,48 @@ import { sampleThreads, splitThreads, type ThreadSplit } from './lib/threads.js'
 import { runTrials } from './lib/trials.js';
 
 const argv = process.argv.slice(2);
-const beforeArg = argv.find((a) => a.startsWith('--before='));
-const opts = parseOptions(argv.filter((a) => a !== beforeArg));
-const beforeId = beforeArg?.slice('--before='.length) ?? null;
-const beforeMain = beforeId === null ? null : join(ROOT, 'bench', 'out', 'build', beforeId, 'dist', 'src', 'server', 'main.js');
-if (beforeMain !== null && !existsSync(beforeMain)) throw new Error(`--before: no frozen build ${beforeId} (${beforeMain})`);
+// --build=<id> (repeatable): the server rows again from another frozen build (bench/out/build/<id>/)
+// in the same run, e.g. the build before a fix. --ack=memory|durable: only that ack's server rows.
+const buildIds = argv.filter((a) => a.startsWith('--build=')).map((a) => a.slice('--build='.length));
+const ackOnly = argv.find((a) => a.startsWith('--ack='))?.slice('--ack='.length) ?? null;
+if (ackOnly !== null && ackOnly !== 'memory' && ackOnly !== 'durable') throw new Error('--ack must be memory or durable');
+const opts = parseOptions(argv.filter((a) => !a.startsWith('--build=') && !a.startsWith('--ack=')));
+const buildMain = (id: string) => join(ROOT, 'bench', 'out', 'build', id, 'dist', 'src', 'server', 'main.js');
+for (const id of buildIds) if (!existsSync(buildMain(id))) throw new Error(`--build: no frozen build ${id} (${buildMain(id)})`);
 
 const RATES = [200, 1000];
 const settings = {
   connections: 32,
   sessions: 200,
-  /** At the start of each trial, at the highest rate, not measured: the JIT compiles the request path. */
-  jitWarmupS: opts.quick ? 1 : 4,
+  /**
+   * At the start of each trial, not measured: until V8 has optimized the whole request path. At
+   * 200 req/s functions still reached TurboFan tens of seconds after start (~35 compilations in
+   * 6 s after 3 s at 1,000 req/s; ~0 after 10 s): without it the low rate pays the compiler.
+   */
+  jitWarmupS: opts.quick ? 3 : 8,
+  jitWarmupRate: 2000,
   /** Before each rate's window, at that rate. */
   warmupS: opts.quick ? 0.3 : 1,
   measureS: opts.quick ? 1.5 : 6,
 };
 
-type Target = { kind: 'hello' } | { kind: 'server'; ack: 'memory' | 'durable'; build: 'current' | 'before' };
+type Target = { kind: 'hello' } | { kind: 'server'; ack: 'memory' | 'durable'; build: string | null };
+const acks = (['memory', 'durable'] as const).filter((a) => ackOnly === null || a === ackOnly);
 const rows: Array<{ label: string; config: Target }> = [
   { label: 'hello-world (uWS)', config: { kind: 'hello' } },
-  ...(beforeId === null
-    ? []
-    : [
-        { label: `server ack=memory, BEFORE (${beforeId})`, config: { kind: 'server', ack: 'memory', build: 'before' } as Target },
-        { label: `server ack=durable, BEFORE (${beforeId})`, config: { kind: 'server', ack: 'durable', build: 'before' } as Target },
-      ]),
-  { label: 'server ack=memory', config: { kind: 'server', ack: 'memory', build: 'current' } },
-  { label: 'server ack=durable', config: { kind: 'server', ack: 'durable', build: 'current' } },
+  ...[...buildIds, null].flatMap((build) =>
+    acks.map((ack) => ({ label: `server ack=${ack}${build === null ? '' : `, build ${build}`}`, config: { kind: 'server', ack, build } as Target })),
+  ),
 ];
 
 const header = collectHeader(opts, { ...SERVER_BASE_ENV, VIBEFIXER_ACK: 'memory | durable (per row)' }, {
   rates: RATES.map((r) => `${r} req/s`).join(', '),
   connections: settings.connections,
   sessions: settings.sessions,
-  jitWarmupS: settings.jitWarmupS,
+  jitWarmup: `${settings.jitWarmupS} s at ${settings.jitWarmupRate} req/s`,
   warmupS: settings.warmupS,
   measureS: settings.measureS,
-  before: beforeId ?? '(none)',
+  otherBuilds: buildIds.join(', ') || '(none)',
   mix: 'spawn → status ground → status carried → deposit, open loop at a fixed rate',
 });
 
@@ -180,12 +184,11 @@ async function trial(target: Target): Promise<TrialFigures> {
   try {
     const env = target.kind === 'server' ? { ...SERVER_BASE_ENV, VIBEFIXER_ACK: target.ack, VIBEFIXER_DB_PATH: join(tmp.dir, 'bench.sqlite') } : {};
     if (target.kind === 'hello') proc = await startBaseline('uws-hello');
-    else if (target.build === 'before') proc = await startProcess(beforeMain!, env);
+    else if (target.build !== null) proc = await startProcess(buildMain(target.build), env);
     else proc = await startServer(env);
     const sessions = target.kind === 'hello' ? placeholderPool(settings.sessions) : await precreateSessions(proc.url, settings.sessions);
     const out: TrialFigures = {};
-    const top = RATES[RATES.length - 1];
-    await runPaced({ port: proc.port, sessions, ratePerS: top, connections: settings.connections, warmupMs: 0, measureMs: settings.jitWarmupS * 1000, window: { open() {}, close() {} } });
+    await runPaced({ port: proc.port, sessions, ratePerS: settings.jitWarmupRate, connections: settings.connections, warmupMs: 0, measureMs: settings.jitWarmupS * 1000, window: { open() {}, close() {} } });
     for (const [k, v] of Object.entries(await idle(proc, target.kind === 'server'))) out[`idle:${k}`] = v;
     for (const rate of RATES) {
       const f = await oneRate(proc, sessions, rate, target.kind === 'server');
@@ -223,7 +226,7 @@ const rateTables: Table[] = RATES.map((rate) => {
   };
 });
 
-const at = (label: string, rate: number, k: keyof RateFigures) => sum.get(label)![`${rate}:${k}`]?.median ?? NaN;
+const at = (label: string, rate: number, k: keyof RateFigures) => sum.get(label)?.[`${rate}:${k}`]?.median ?? NaN;
 const hello200 = at(rows[0].label, 200, 'cpuUsPerReq');
 publish({
   name: 'low-load',
@@ -236,7 +239,7 @@ publish({
     'CPU = time on CPU of every thread of the target process over the measured window (/proc/<pid>/task/*/schedstat, ns-exact), divided by the answers to requests intended in the window. "main" is the main thread (uWS, game state, the write-behind queue); "busiest other thread" is, in the server, the persistence worker (one thread owns the database); "rest" is every other thread (V8 GC and compiler helpers, libuv threadpool).',
     'Context switches from /proc/<pid>/task/*/status (voluntary = the thread blocked: epoll_wait, futex; nonvoluntary = preempted). At low load every request wakes the main thread; every commit hands a task to the worker and its reply back.',
     'commits/s from vibefixer_persist_batch_size_count on /metrics, read just before the warm-up and just after the window (so it includes the warm-up); req/commit = req/s ÷ commits/s.',
-    'Open loop: request n is intended at n / rate, ~1 ms timer granularity on the client, one request in flight per connection (lib/paced-mix.ts); latency is from the intended time. Each trial is one fresh process: pre-created sessions, a JIT warm-up at the highest rate (not measured), an idle window, then each rate, lowest first, after a short warm-up at that rate.',
+    'Open loop: request n is intended at n / rate, ~1 ms timer granularity on the client, one request in flight per connection (lib/paced-mix.ts); latency is from the intended time. Each trial is one fresh process: pre-created sessions, a JIT warm-up (not measured), an idle window, then each rate, lowest first, after a short warm-up at that rate.',
     '"idle" = the fixed cost of a process that serves nothing: its timers and pollers, per second. At a rate R the per-request figures include idle ÷ R.',
   ],
   raw: Object.fromEntries(results),
