@@ -46,11 +46,11 @@ const settings = {
    * 200 req/s functions still reached TurboFan tens of seconds after start (~35 compilations in
    * 6 s after 3 s at 1,000 req/s; ~0 after 10 s): without it the low rate pays the compiler.
    */
-  jitWarmupS: opts.quick ? 3 : 8,
+  jitWarmupS: opts.quick ? 2 : 8,
   jitWarmupRate: 2000,
   /** Before each rate's window, at that rate. */
   warmupS: opts.quick ? 0.3 : 1,
-  measureS: opts.quick ? 1.5 : 6,
+  measureS: opts.quick ? 1.2 : 6,
 };
 
 type Target = { kind: 'hello' } | { kind: 'server'; ack: 'memory' | 'durable'; build: string | null };
@@ -188,7 +188,8 @@ async function trial(target: Target): Promise<TrialFigures> {
     else proc = await startServer(env);
     const sessions = target.kind === 'hello' ? placeholderPool(settings.sessions) : await precreateSessions(proc.url, settings.sessions);
     const out: TrialFigures = {};
-    await runPaced({ port: proc.port, sessions, ratePerS: settings.jitWarmupRate, connections: settings.connections, warmupMs: 0, measureMs: settings.jitWarmupS * 1000, window: { open() {}, close() {} } });
+    // The hello-world runs no JavaScript per request: nothing to warm up.
+    if (target.kind === 'server') await runPaced({ port: proc.port, sessions, ratePerS: settings.jitWarmupRate, connections: settings.connections, warmupMs: 0, measureMs: settings.jitWarmupS * 1000, window: { open() {}, close() {} } });
     for (const [k, v] of Object.entries(await idle(proc, target.kind === 'server'))) out[`idle:${k}`] = v;
     for (const rate of RATES) {
       const f = await oneRate(proc, sessions, rate, target.kind === 'server');
@@ -239,7 +240,7 @@ publish({
     'CPU = time on CPU of every thread of the target process over the measured window (/proc/<pid>/task/*/schedstat, ns-exact), divided by the answers to requests intended in the window. "main" is the main thread (uWS, game state, the write-behind queue); "busiest other thread" is, in the server, the persistence worker (one thread owns the database); "rest" is every other thread (V8 GC and compiler helpers, libuv threadpool).',
     'Context switches from /proc/<pid>/task/*/status (voluntary = the thread blocked: epoll_wait, futex; nonvoluntary = preempted). At low load every request wakes the main thread; every commit hands a task to the worker and its reply back.',
     'commits/s from vibefixer_persist_batch_size_count on /metrics, read just before the warm-up and just after the window (so it includes the warm-up); req/commit = req/s ÷ commits/s.',
-    'Open loop: request n is intended at n / rate, ~1 ms timer granularity on the client, one request in flight per connection (lib/paced-mix.ts); latency is from the intended time. Each trial is one fresh process: pre-created sessions, a JIT warm-up (not measured), an idle window, then each rate, lowest first, after a short warm-up at that rate.',
+    'Open loop: request n is intended at n / rate, ~1 ms timer granularity on the client, one request in flight per connection (lib/paced-mix.ts); latency is from the intended time. Each trial is one fresh process: pre-created sessions, a JIT warm-up (not measured; servers only), an idle window, then each rate, lowest first, after a short warm-up at that rate.',
     '"idle" = the fixed cost of a process that serves nothing: its timers and pollers, per second. At a rate R the per-request figures include idle ÷ R.',
   ],
   raw: Object.fromEntries(results),
