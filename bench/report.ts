@@ -10,7 +10,7 @@ import { renderResult, renderTable } from './lib/markdown.js';
 import { type BenchResult, loadResults } from './lib/result.js';
 import { ROOT } from './lib/build.js';
 
-const ORDER = ['http-mix', 'players', 'client-check', 'create', 'stats', 'ws-mix', 'reload', 'durability', 'flush-tuning', 'tail'];
+const ORDER = ['http-mix', 'players', 'client-check', 'create', 'stats', 'ws-mix', 'reload', 'durability', 'flush-tuning', 'tail', 'low-load'];
 
 /**
  * The Targets table: these rows always appear, in this order; the measured column comes from the

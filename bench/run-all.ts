@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseOptions } from './lib/options.js';
 
-export const BENCHES = ['http-mix', 'players', 'client-check', 'create', 'stats', 'ws-mix', 'reload', 'durability', 'flush-tuning', 'tail'] as const;
+export const BENCHES = ['http-mix', 'players', 'client-check', 'create', 'stats', 'ws-mix', 'reload', 'durability', 'flush-tuning', 'tail', 'low-load'] as const;
 
 const args = process.argv.slice(2);
 parseOptions(args); // refuse unknown options before running anything

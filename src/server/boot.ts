@@ -27,7 +27,7 @@ import { createAdmin } from './admin.js';
 import { healthBody } from './health.js';
 import { Metrics } from './metrics.js';
 import { backupNow, shutdownSequence } from './shutdown.js';
-import { startTimers } from './timers.js';
+import { startTimers, type Timers } from './timers.js';
 import { SERVER_VERSION } from './version.js';
 import { createQueue, openDatabase, StartupError, storageOptions } from './wiring.js';
 
@@ -75,6 +75,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   }
 
   let ws: WsHub | null = null;
+  let timers: Timers | null = null;
   let state: HotState | null = null;
   let adminParts: { sessions: { size: number }; audit: { size: number } } | null = null;
   const metrics = new Metrics({
@@ -89,7 +90,10 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     auditRows: () => adminParts?.audit.size ?? 0,
   });
   const queue = createQueue(opts.wrapStore ? opts.wrapStore(client) : client, config, opened.lastSeq, metrics, log, {
-    onCommitted: (seq) => ws?.persisted(seq),
+    onCommitted: (seq) => {
+      ws?.persisted(seq);
+      timers?.committed();
+    },
   });
 
   // Every change goes to the queue as rows; sessions reloaded at start-up are read on first use.
@@ -190,7 +194,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   admin.audit.onAppend = (row) => ws?.auditAppended(row);
 
   const listening = await listen(app, config.host, config.port);
-  const timers = startTimers({ config, state: hot, queue, client, limiter, log, onRetention: (cutoffMs) => forgetHighScoresBefore(hot, cutoffMs) });
+  timers = startTimers({ config, state: hot, queue, client, limiter, log, onRetention: (cutoffMs) => forgetHighScoresBefore(hot, cutoffMs) });
   log.info(
     { event: 'listening', host: config.host, port: listening.port, ack: config.ack, synchronous: config.sqliteSynchronous, startupMs: Date.now() - startedAtMs },
     `listening on ${config.host}:${listening.port}`,
@@ -204,7 +208,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     stopListening: () => listening.stop(),
     refuseWrites: () => {
       shuttingDown = true;
-      timers.stop();
+      timers?.stop();
       admin.stop();
     },
     closeSockets: () => ws?.closeAll(),

@@ -2,8 +2,9 @@
  * The server's background timers, all unref'd and all guarded: a timer never crashes the
  * process (CONTRACT decision #18) and never runs on a request path.
  * - stale sweep every VIBEFIXER_STALE_SWEEP_INTERVAL_MS (30 s by default);
- * - WAL checkpoint (PASSIVE), checked every VIBEFIXER_CHECKPOINT_INTERVAL_MS, run between commits
- *   when 500 rows were committed since the last one or 5 s have passed;
+ * - WAL checkpoint (PASSIVE), checked every VIBEFIXER_CHECKPOINT_INTERVAL_MS while committed rows
+ *   wait for one (not at all when idle), run between commits when 500 rows were committed since
+ *   the last one or 5 s have passed;
  * - retention once at start and then hourly;
  * - expiry of held durable answers past VIBEFIXER_DURABLE_WAIT_MS;
  * - pruning of expired rate-limit windows.
@@ -35,7 +36,13 @@ export interface TimerDeps {
   onRetention(highScoreCutoffMs: number): void;
 }
 
-export function startTimers(d: TimerDeps): { stop(): void } {
+export interface Timers {
+  /** A batch committed: arms the checkpoint check if it is not armed. */
+  committed(): void;
+  stop(): void;
+}
+
+export function startTimers(d: TimerDeps): Timers {
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, name: string, fn: () => unknown) => {
     const timer = setInterval(() => {
@@ -58,21 +65,36 @@ export function startTimers(d: TimerDeps): { stop(): void } {
   // A checkpoint holds the commits behind it (one worker thread), and part of its cost is fixed
   // (the syncs): it runs when enough was written since the last one, or when what was written
   // has waited long enough, so a lightly loaded server is not paused ten times a second.
+  // The check is armed only while committed rows wait for a checkpoint (a commit arms it, see
+  // `committed`), so an idle server is not woken ten times a second either.
   let lastCheckpointSeq = d.queue.durableSeq;
   let lastCheckpointRows = d.queue.committedEntities;
   let lastCheckpointAtMs = Date.now();
-  if (d.config.checkpointIntervalMs > 0) {
-    every(d.config.checkpointIntervalMs, 'checkpoint', async () => {
-      if (d.queue.durableSeq === lastCheckpointSeq) return;
-      const rows = d.queue.committedEntities - lastCheckpointRows;
-      if (rows < CHECKPOINT_MIN_ROWS && Date.now() - lastCheckpointAtMs < CHECKPOINT_MAX_AGE_MS) return;
-      lastCheckpointSeq = d.queue.durableSeq;
-      lastCheckpointRows = d.queue.committedEntities;
-      lastCheckpointAtMs = Date.now();
-      const reply = await d.client.run({ kind: 'checkpoint', mode: 'PASSIVE' });
-      if (!reply.ok) d.log.warn({ event: 'checkpoint_failed', error: reply }, 'checkpoint failed');
-    });
-  }
+  let checkpointTimer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const checkpointIfDue = async () => {
+    if (d.queue.durableSeq === lastCheckpointSeq) return;
+    const rows = d.queue.committedEntities - lastCheckpointRows;
+    if (rows < CHECKPOINT_MIN_ROWS && Date.now() - lastCheckpointAtMs < CHECKPOINT_MAX_AGE_MS) return;
+    lastCheckpointSeq = d.queue.durableSeq;
+    lastCheckpointRows = d.queue.committedEntities;
+    lastCheckpointAtMs = Date.now();
+    const reply = await d.client.run({ kind: 'checkpoint', mode: 'PASSIVE' });
+    if (!reply.ok) d.log.warn({ event: 'checkpoint_failed', error: reply }, 'checkpoint failed');
+  };
+  const armCheckpoint = () => {
+    if (d.config.checkpointIntervalMs <= 0 || checkpointTimer !== null || stopped) return;
+    checkpointTimer = setTimeout(() => {
+      checkpointIfDue()
+        .catch((err: unknown) => d.log.error({ event: 'timer_failed', timer: 'checkpoint', err }, 'timer failed'))
+        .finally(() => {
+          checkpointTimer = null;
+          // Rows still wait (below the row and age thresholds, or committed meanwhile): check again.
+          if (d.queue.durableSeq !== lastCheckpointSeq) armCheckpoint();
+        });
+    }, d.config.checkpointIntervalMs);
+    checkpointTimer.unref();
+  };
 
   const retention = async () => {
     const nowMs = Date.now();
@@ -101,8 +123,11 @@ export function startTimers(d: TimerDeps): { stop(): void } {
   every(RATE_PRUNE_INTERVAL_MS, 'rate_prune', () => d.limiter.prune(Date.now()));
 
   return {
+    committed: armCheckpoint,
     stop() {
+      stopped = true;
       for (const t of timers) clearInterval(t);
+      if (checkpointTimer !== null) clearTimeout(checkpointTimer);
     },
   };
 }
