@@ -19,11 +19,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { CheckpointerData, FromCheckpointer, ToCheckpointer } from './checkpointer.js';
+import { type CheckpointerData, type FromCheckpointer, logLine, type ToCheckpointer } from './checkpointer.js';
 
 const data = workerData as CheckpointerData;
 const port = parentPort!;
-const post = (msg: FromCheckpointer) => port.postMessage(msg);
+const post = (msg: FromCheckpointer) => {
+  if (msg.kind === 'failed') logLine(40, 'checkpoint_failed', 'checkpoint failed (the WAL keeps every commit; the next one tries again)', { code: msg.code, error: msg.message });
+  else if (data.logEach && msg.kind !== 'ready') logLine(20, `checkpoint_${msg.kind}`, `checkpoint ${msg.kind}`, { ...msg });
+  port.postMessage(msg);
+};
 
 const db = new Database(data.dbPath, { fileMustExist: true, timeout: data.busyTimeoutMs });
 db.pragma(`synchronous = ${data.synchronous}`);
