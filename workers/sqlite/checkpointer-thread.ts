@@ -55,8 +55,6 @@ port.on('message', (msg: ToCheckpointer) => {
     if (pendingRows === 0) firstPendingAt = Date.now();
     pendingRows += msg.rows;
     schedule();
-  } else if (msg.kind === 'now') {
-    run();
   } else if (msg.kind === 'close') {
     closing = true;
     if (timer !== null) clearTimeout(timer);

@@ -44,7 +44,7 @@ export interface CheckpointerData {
   logEach: boolean;
 }
 
-export type ToCheckpointer = { kind: 'committed'; rows: number } | { kind: 'now' } | { kind: 'close' };
+export type ToCheckpointer = { kind: 'committed'; rows: number } | { kind: 'close' };
 
 export type FromCheckpointer =
   | { kind: 'ready' }
@@ -100,11 +100,6 @@ export class Checkpointer {
       this.start();
     }
     this.worker?.postMessage({ kind: 'committed', rows } satisfies ToCheckpointer);
-  }
-
-  /** Test seam: a checkpoint now, whatever the pacing says. */
-  now(): void {
-    this.worker?.postMessage({ kind: 'now' } satisfies ToCheckpointer);
   }
 
   /** Stops the thread and waits until its connection is closed (before the final TRUNCATE). */
