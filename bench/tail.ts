@@ -2,8 +2,9 @@
  * Question: what holds the tail of durable answers under sustained load, and how much of it does
  * the WAL checkpoint explain? The http-mix in ack=durable with VIBEFIXER_CHECKPOINT_INTERVAL_MS
  * at 1000, 250, 100 (the default) and 0 (no checkpoint: the WAL grows without bound, the tail
- * without checkpoints). Baseline: the default, same run. A checkpoint runs on the persistence
- * worker between commits, so every commit (and every durable answer) waits behind it.
+ * without checkpoints). Baseline: the default, same run. Checkpoints run on their own thread and
+ * connection beside the commits (workers/sqlite/checkpointer.ts); until then they ran on the one
+ * persistence thread between commits, and every commit (and every durable answer) waited behind them.
  */
 import { collectHeader } from './lib/header.js';
 import { cell, ratioCell } from './lib/markdown.js';
@@ -54,7 +55,7 @@ publish({
   ],
   targets: [],
   notes: [
-    'A PASSIVE checkpoint copies the WAL into the database and syncs it; it runs on the one persistence thread between commits, so commits and held answers wait behind it. Its length grows with the WAL written since the last one (each commit appends every page it touched).',
+    'A PASSIVE checkpoint copies the WAL into the database and syncs it; it runs on the checkpointer thread with its own connection, beside the commits, so commits and held answers do not wait for it (they share the 2 cores and the disk with it). Past 32 MiB of WAL one RESTART checkpoint holds the commits briefly so the WAL starts again from its beginning. The interval is the shortest time between two checkpoints under load.',
     'Without a timer (0) the WAL is never reset: that row shows the tail of everything else (group commit, GC, the event loop) and is not a setting to run with.',
   ],
   raw: Object.fromEntries(results),

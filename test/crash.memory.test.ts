@@ -19,8 +19,8 @@ const FLUSH_INTERVAL_MS = 100;
 /**
  * Margin for one commit: a change is cut into a batch at most one flush interval after it was
  * made (the interval timer is armed by the first change still pending); that batch may then wait
- * behind the batch or the PASSIVE checkpoint the worker is running (~30 ms for 1,000 pages on these
- * machines) and its own commit (ms), and the server's event loop runs late under this test's load
+ * behind the batch the worker is running, or a RESTART checkpoint past 32 MiB of WAL (rare; the
+ * periodic PASSIVE ones run beside the commits), and its own commit (ms), and the server's event loop runs late under this test's load
  * on 2 cores (the load generator shares them). 250 ms covers all of it several times over while
  * staying far below what a broken flush trigger would lose (everything since the last commit).
  * The acknowledgement time is the client's receipt of the answer, at most a few ms after the

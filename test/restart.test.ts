@@ -230,6 +230,18 @@ describeOnSqlite('one owner per database file', () => {
       client.close();
     }
   });
+
+  it('a kill -9 releases ownership: the lock file stays, the next server on the file starts, and a clean stop leaves only the database', { timeout: 30_000 }, async () => {
+    const { dbPath } = newDb();
+    const env = { VIBEFIXER_DB_PATH: dbPath };
+    const first = await start(env);
+    expect((await first.stop('SIGKILL')).signal).toBe('SIGKILL');
+    expect(existsSync(`${dbPath}-lock`)).toBe(true);
+    const next = await start(env);
+    expect(next.logs.some((l) => l.event === 'listening')).toBe(true);
+    expect((await next.stop('SIGTERM')).code).toBe(0);
+    expect(readdirSync(dirname(dbPath)).filter((n) => n.startsWith(basename(dbPath)))).toEqual([basename(dbPath)]);
+  });
 });
 
 describeOnSqlite('start-up on a damaged or foreign file', () => {

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { handle } from '../workers/persist.js';
 import { LATEST_SCHEMA_VERSION, migrate } from '../workers/sqlite/migrations.js';
+import { openStore } from '../workers/sqlite/open.js';
 import { quarantineFiles } from '../workers/sqlite/quarantine.js';
 import { buildLegacyDb } from './fixtures/legacy-schema.js';
 import {
@@ -91,6 +92,21 @@ function openAsUnprivileged(dbPath: string): Record<string, unknown> {
   return JSON.parse(run.stdout) as Record<string, unknown>;
 }
 
+/** The built worker's `open` in a child process: its reply, or `{ killed: true }` when it was told to kill -9 itself once open. */
+function openInChild(dbPath: string, killWhenOpen: boolean): Record<string, unknown> {
+  if (!fs.existsSync(BUILT_WORKER)) throw new Error(`${BUILT_WORKER} is missing: run \`npm run build\` first`);
+  const script = `
+    const { handle } = await import(process.env.VIBEFIXER_TEST_WORKER);
+    const reply = await handle({ kind: 'open', storage: { driver: 'sqlite', dbPath: process.env.VIBEFIXER_TEST_DB, synchronous: 'NORMAL' }, todayStartMs: 0, todayEndMs: 1 });
+    if (reply.ok && process.env.VIBEFIXER_TEST_KILL === '1') process.kill(process.pid, 'SIGKILL');
+    process.stdout.write(JSON.stringify(reply.ok ? { ok: true } : reply));`;
+  const env = { PATH: process.env.PATH ?? '', VIBEFIXER_TEST_WORKER: BUILT_WORKER, VIBEFIXER_TEST_DB: dbPath, VIBEFIXER_TEST_KILL: killWhenOpen ? '1' : '0' };
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 20_000 });
+  if (run.signal === 'SIGKILL') return { killed: true };
+  expect(run.status, `child failed: ${run.stderr}`).toBe(0);
+  return JSON.parse(run.stdout) as Record<string, unknown>;
+}
+
 function quarantined(dir: string): string[] {
   return fs.readdirSync(dir).filter((name) => name.includes('.corrupt-'));
 }
@@ -103,22 +119,37 @@ describe('persistence worker: open', () => {
     const db = currentDb();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
-    expect(db.pragma('locking_mode', { simple: true })).toBe('exclusive');
+    // NORMAL: the checkpointer's own connection checkpoints beside this one (owner.ts keeps others out).
+    expect(db.pragma('locking_mode', { simple: true })).toBe('normal');
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     await closeWorker();
     ok(await handle(openTask(dbPath, 'NORMAL')), 'open');
     expect(currentDb().pragma('synchronous', { simple: true })).toBe(1);
   });
 
-  it('holds the file exclusively: a second process cannot read it while the worker has it open', async () => {
+  it('owns the file through its lock file: a second owner is refused (another process or this one), a clean close removes the lock, a kill -9 releases it', async () => {
     const dbPath = tempDbPath();
     ok(await handle(openTask(dbPath)), 'open');
-    const probe = `
-      const Database = require('better-sqlite3');
-      try { new Database(process.argv[1], { timeout: 100 }).pragma('user_version'); console.log('opened'); }
-      catch (err) { console.log(err.code); }`;
-    const out = spawnSync(process.execPath, ['-e', probe, dbPath], { cwd: process.cwd(), encoding: 'utf8' });
-    expect(out.stdout.trim()).toBe('SQLITE_BUSY');
+    expect(fs.existsSync(`${dbPath}-lock`)).toBe(true);
+    const second = openInChild(dbPath, false);
+    expect(second).toMatchObject({ ok: false, code: 'LOCKED', retryable: false });
+    expect(String(second.message)).toContain(`database ${dbPath} is in use by another vibefixer-server process`);
+    // Two connections of one process conflict too (SQLite tracks its own locks per file).
+    expect(() => openStore({ dbPath, synchronous: 'NORMAL', reopen: false })).toThrow(/is in use by another vibefixer-server process/);
+    // Readers are not owners: the WAL file can be read while the server writes.
+    const reader = new Database(dbPath, { readonly: true });
+    expect(reader.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
+    reader.close();
+
+    await closeWorker();
+    expect(fs.readdirSync(path.dirname(dbPath)).sort()).toEqual(['vibefixer.sqlite']);
+
+    // An owner killed with SIGKILL leaves its lock file behind, but not its lock.
+    expect(openInChild(dbPath, true)).toEqual({ killed: true });
+    expect(fs.existsSync(`${dbPath}-lock`)).toBe(true);
+    ok(await handle(openTask(dbPath)), 'open');
+    await closeWorker();
+    expect(fs.existsSync(`${dbPath}-lock`)).toBe(false);
   });
 
   it('refuses with LOCKED, not retryable, when another process owns the file, and quarantines nothing', async () => {

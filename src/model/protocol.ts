@@ -51,7 +51,15 @@ export type Synchronous = 'NORMAL' | 'FULL';
 
 /** Which database the worker opens, and how. */
 export type StorageOptions =
-  | { driver: 'sqlite'; dbPath: string; synchronous: Synchronous }
+  | {
+      driver: 'sqlite';
+      dbPath: string;
+      synchronous: Synchronous;
+      /** VIBEFIXER_CHECKPOINT_INTERVAL_MS (the checkpointer thread's pace); 0 or absent = no periodic checkpoint. */
+      checkpointIntervalMs?: number;
+      /** Log each checkpoint (VIBEFIXER_LOG_LEVEL=debug or trace). */
+      logCheckpoints?: boolean;
+    }
   | { driver: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number };
 
 /**

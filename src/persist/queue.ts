@@ -87,8 +87,6 @@ export class WriteBehindQueue {
   private lastCommitAtMs: number | null = null;
   private degraded_ = false;
   retriesTotal = 0;
-  /** Changed rows committed since start (the checkpoint timer paces itself on them). */
-  committedEntities = 0;
 
   constructor(
     private readonly store: BatchStore,
@@ -297,7 +295,6 @@ export class WriteBehindQueue {
   private committed(batch: Sealed, reply: ApplyReply): void {
     this.inFlight = null;
     this.cutEntities -= batch.entities;
-    this.committedEntities += batch.entities;
     this.durableSeq_ = batch.seq;
     this.lastCommitAtMs = this.now();
     if (this.degraded_) {

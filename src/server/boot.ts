@@ -90,10 +90,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     auditRows: () => adminParts?.audit.size ?? 0,
   });
   const queue = createQueue(opts.wrapStore ? opts.wrapStore(client) : client, config, opened.lastSeq, metrics, log, {
-    onCommitted: (seq) => {
-      ws?.persisted(seq);
-      timers?.committed();
-    },
+    onCommitted: (seq) => ws?.persisted(seq),
   });
 
   // Every change goes to the queue as rows; sessions reloaded at start-up are read on first use.

@@ -25,7 +25,13 @@ export function storageOptions(config: Config): StorageOptions {
   if (config.storage === 'postgres' && config.pgUrl !== null) {
     return { driver: 'postgres', url: config.pgUrl, poolSize: config.pgPoolSize, statementTimeoutMs: config.pgStatementTimeoutMs };
   }
-  return { driver: 'sqlite', dbPath: config.dbPath, synchronous: config.sqliteSynchronous };
+  return {
+    driver: 'sqlite',
+    dbPath: config.dbPath,
+    synchronous: config.sqliteSynchronous,
+    checkpointIntervalMs: config.checkpointIntervalMs,
+    logCheckpoints: config.logLevel === 'debug' || config.logLevel === 'trace',
+  };
 }
 
 export async function openDatabase(client: WorkerClient, config: Config, log: Logger): Promise<OpenReply> {

@@ -72,10 +72,14 @@ export function toTaskError(err: unknown, phase: Phase, context: string, dbPath:
 }
 
 export function lockedError(dbPath: string): TaskError {
-  return taskError(
+  return taskError('LOCKED', lockedFailure(dbPath).message, false);
+}
+
+/** Another process owns the file (its lock file, owner.ts, or a foreign lock on the database). */
+export function lockedFailure(dbPath: string): WorkerFailure {
+  return new WorkerFailure(
     'LOCKED',
     `database ${dbPath} is in use by another vibefixer-server process (it holds the exclusive lock); ` +
       'stop that process or point VIBEFIXER_DB_PATH at another file',
-    false,
   );
 }

@@ -1,5 +1,6 @@
 /**
- * Housekeeping the main thread asks for: WAL checkpoints, retention deletes, an online backup,
+ * Housekeeping the main thread asks for: an explicit WAL checkpoint on the write connection (the
+ * periodic ones run beside the commits: checkpointer.ts), retention deletes, an online backup,
  * and the final close.
  *
  * Never: run on its own (no timers here; the main thread decides when), delete an active
@@ -17,9 +18,9 @@ export const MS_PER_DAY = 86_400_000;
 export const RETENTION_CHUNK_ROWS = 1000;
 
 /**
- * PASSIVE copies what it can without waiting (nobody else can read this file, so in practice
- * all of it); the WAL restarts from its beginning at the next commit. TRUNCATE also empties
- * the -wal file, for shutdown.
+ * PASSIVE copies what it can without waiting (all of it unless a reader holds an older
+ * snapshot); the WAL restarts from its beginning at the next commit. TRUNCATE also empties
+ * the -wal file, for shutdown. Both run on the write connection: commits wait for them.
  */
 export function checkpoint(store: Store, mode: 'PASSIVE' | 'TRUNCATE'): CheckpointResult {
   let row: CheckpointRow | undefined;
@@ -112,14 +113,22 @@ export function backup(store: Store, dest: string): { totalPages: number } {
   return { totalPages };
 }
 
-/** TRUNCATE checkpoint (the -wal file ends empty), then release the file and its lock. */
+/**
+ * TRUNCATE checkpoint (the -wal file ends empty), close (the last connection to close removes
+ * the -wal and -shm files), then release the ownership lock and remove its file. The
+ * checkpointer's connection must be closed first (driver.ts).
+ */
 export function close(store: Store): void {
   try {
     // The next start may skip quick_check (open.ts): this run ends with a consistent file.
     store.st.setMeta.run(1, 'clean_close');
     store.st.checkpointTruncate.get();
   } finally {
-    // Even when the checkpoint fails the lock is released; SQLite retries it on close.
-    store.db.close();
+    try {
+      // Even when the checkpoint fails the file is closed; SQLite retries it on close.
+      store.db.close();
+    } finally {
+      store.owner?.release(true);
+    }
   }
 }

@@ -1,18 +1,21 @@
 /**
  * Opens the database file for the one process that may own it:
  *
+ *   own the path (owner.ts: the `<db>-lock` file) ──busy──► LOCKED (nothing touched)
+ *      ▼
  *   exists? ──yes──► read-only probe: schema too new? ──► SCHEMA_TOO_NEW (nothing written)
  *      │                   │ busy ──► LOCKED          │ not a database ──► quarantine
  *      ▼                   ▼                          ▼
- *   read-write connection: locking_mode=EXCLUSIVE, journal_mode=WAL, synchronous, no
- *   auto-checkpoint, take the exclusive lock, quick_check (unless the last run closed cleanly),
- *   migrate, mark the file "open" until the next clean close, prepare statements.
+ *   read-write connection: locking_mode=NORMAL (the checkpointer's connection checkpoints beside
+ *   it), journal_mode=WAL, synchronous, no auto-checkpoint, quick_check (unless the last run
+ *   closed cleanly), migrate, mark the file "open" until the next clean close, prepare statements.
  *   Corruption found on the way ──► close, quarantine (with -wal/-shm), start a fresh file.
  *
  * Never: quarantine for anything but corruption (a lock, a permission error or a bad folder
  * is returned as an error), overwrite or delete a database, write to a file whose schema is
- * newer than this code, or quarantine during a lazy reopen (a restarted thread must not
- * silently swap the file the running server has been reloaded from).
+ * newer than this code, quarantine during a lazy reopen (a restarted thread must not
+ * silently swap the file the running server has been reloaded from), or read or write the file
+ * before owning its path.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +24,7 @@ import type { Synchronous } from '../../src/model/protocol.js';
 import { errorCodeOf } from '../failure.js';
 import { WorkerFailure, isCorruption } from './errors.js';
 import { LATEST_SCHEMA_VERSION, migrate, schemaVersionOf } from './migrations.js';
+import { acquireOwnership, LOCK_SUFFIX, type Ownership } from './owner.js';
 import { quarantineFiles } from './quarantine.js';
 import { prepareStatements, type Store } from './statements.js';
 
@@ -66,14 +70,24 @@ function schemaTooNew(dbPath: string, version: number): WorkerFailure {
 }
 
 export function openStore(options: OpenOptions): Opened {
-  // SQLite creates an empty -wal beside a WAL database whenever it reads one; a refused open
-  // (newer schema, permission, lock) must leave nothing behind, so one it created is removed.
-  const walPath = `${path.resolve(options.dbPath)}-wal`;
-  const walExisted = fs.existsSync(walPath);
+  // A refused open (newer schema, permission, lock) must leave nothing behind: SQLite creates an
+  // empty -wal and a -shm beside a WAL database whenever it reads one, and the lock file is ours.
+  // They are removed only while we own the path, so no other server of ours is using them.
+  const dbPath = path.resolve(options.dbPath);
+  const created = (suffix: string) => !fs.existsSync(dbPath + suffix);
+  const fresh = { wal: created('-wal'), shm: created('-shm'), lock: created(LOCK_SUFFIX) };
+  let owner: Ownership | null = null;
   try {
-    return openOrRefuse(options);
+    return openOrRefuse(options, () => {
+      owner = acquireOwnership(dbPath);
+      return owner;
+    });
   } catch (err) {
-    if (!walExisted) removeIfEmpty(walPath);
+    if (owner !== null) {
+      if (fresh.wal) removeIfEmpty(`${dbPath}-wal`);
+      if (fresh.shm) fs.rmSync(`${dbPath}-shm`, { force: true });
+      (owner as Ownership).release(fresh.lock);
+    }
     throw err;
   }
 }
@@ -86,7 +100,7 @@ function removeIfEmpty(file: string): void {
   }
 }
 
-function openOrRefuse(options: OpenOptions): Opened {
+function openOrRefuse(options: OpenOptions, own: () => Ownership): Opened {
   const { synchronous, reopen } = options;
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
     throw new WorkerFailure('INTERNAL', `synchronous must be NORMAL or FULL, got ${String(synchronous)}`);
@@ -100,11 +114,12 @@ function openOrRefuse(options: OpenOptions): Opened {
     throw new WorkerFailure('IO', `${dbPath} exists but is not a regular file; not touching it`);
   }
   fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  const owner = own();
 
   let corruption = existed ? probe(dbPath) : null;
   if (corruption === null) {
     try {
-      return { ...openReadWrite(dbPath, synchronous), created: !existed, quarantinedTo: null, quarantineReason: null };
+      return { ...openReadWrite(dbPath, synchronous, owner), created: !existed, quarantinedTo: null, quarantineReason: null };
     } catch (err) {
       corruption = corruptionReason(err);
       if (corruption === null) throw err;
@@ -114,7 +129,7 @@ function openOrRefuse(options: OpenOptions): Opened {
     throw new WorkerFailure('SQLITE', `database ${dbPath} is corrupt (${corruption}); restart the server to quarantine it`);
   }
   const quarantinedTo = quarantineFiles(dbPath);
-  return { ...openReadWrite(dbPath, synchronous), created: true, quarantinedTo, quarantineReason: corruption };
+  return { ...openReadWrite(dbPath, synchronous, owner), created: true, quarantinedTo, quarantineReason: corruption };
 }
 
 /**
@@ -152,13 +167,13 @@ function closedCleanly(db: Database.Database): boolean {
   return db.prepare<[], number>("SELECT value FROM meta WHERE key = 'clean_close'").pluck().get() === 1;
 }
 
-function openReadWrite(dbPath: string, synchronous: Synchronous): { store: Store; migratedFrom: number; checked: boolean } {
+function openReadWrite(dbPath: string, synchronous: Synchronous, owner: Ownership): { store: Store; migratedFrom: number; checked: boolean } {
   const db = new Database(dbPath, { timeout: BUSY_TIMEOUT_MS });
   try {
-    // EXCLUSIVE before the first WAL access: the lock is held until close, and the WAL index
-    // lives in heap memory (no -shm file), which is only safe because nobody else may read.
-    db.pragma('locking_mode = EXCLUSIVE');
-    // Checked again under the lock, before anything is written (the probe ran without it).
+    // locking_mode stays NORMAL: the WAL index lives in the -shm file, so the checkpointer's own
+    // connection (checkpointer.ts) can copy the WAL into the file while this one commits. The
+    // lock file (owner.ts) keeps every other server out.
+    // Checked again before anything is written (a foreign writer may have run since the probe).
     const version = schemaVersionOf(db);
     if (version > LATEST_SCHEMA_VERSION) throw schemaTooNew(dbPath, version);
 
@@ -166,13 +181,11 @@ function openReadWrite(dbPath: string, synchronous: Synchronous): { store: Store
     if (mode !== 'wal') throw new WorkerFailure('SQLITE', `cannot switch ${dbPath} to WAL (journal_mode=${String(mode)})`);
     // better-sqlite3 would otherwise leave a WAL database at FULL: always say which one.
     db.pragma(`synchronous = ${synchronous}`);
-    // No checkpoint inside commits (they cost fsyncs in the commit path); the main thread sends
-    // `checkpoint` tasks on a timer, and journal_size_limit shrinks the WAL after each reset.
-    // Without those tasks the WAL grows without bound: the main thread must keep sending them.
+    // No checkpoint inside commits (they cost fsyncs in the commit path): the checkpointer thread
+    // runs them on its own connection (checkpointer.ts), and journal_size_limit shrinks the WAL
+    // after each reset. Without it (interval 0) the WAL grows without bound.
     db.pragma('wal_autocheckpoint = 0');
     db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
-    // Take the exclusive lock now, not at the first batch: a second server fails at start-up.
-    db.exec('BEGIN EXCLUSIVE; COMMIT');
 
     // quick_check reads every page (its time grows with the file: seconds for 100k sessions), so it runs only
     // when the last run did not close cleanly (a crash, a kill -9, a power loss, or a file from
@@ -189,7 +202,7 @@ function openReadWrite(dbPath: string, synchronous: Synchronous): { store: Store
     const migratedFrom = migrate(db);
     // Until close() says otherwise, a later start treats this run as one that crashed.
     db.prepare("INSERT INTO meta (key, value) VALUES ('clean_close', 0) ON CONFLICT (key) DO UPDATE SET value = 0").run();
-    return { store: { db, dbPath, st: prepareStatements(db) }, migratedFrom, checked };
+    return { store: { db, dbPath, st: prepareStatements(db), owner }, migratedFrom, checked };
   } catch (err) {
     db.close();
     throw err;

@@ -6,12 +6,15 @@
  * any state other than the connection and its statements.
  */
 import type Database from 'better-sqlite3';
+import type { Ownership } from './owner.js';
 import type { AdminSessionRow, ArtifactRow, AuditRow, HighScoreRow, IdempotencyRow, NoticeRow, SessionRow, SettingRow, StatsDelta } from '../../src/model/rows.js';
 
 export interface Store {
   readonly db: Database.Database;
   readonly dbPath: string;
   readonly st: Statements;
+  /** The lock file that makes this process the file's one owner (owner.ts); released at close. */
+  readonly owner?: Ownership;
 }
 
 export type Statements = ReturnType<typeof prepareStatements>;
