@@ -215,6 +215,6 @@ describe('persistence worker: apply and reload', () => {
   it('answers an unknown storage driver with UNSUPPORTED and opens nothing', async () => {
     const reply = failed(await handle({ ...openTask(tempDbPath()), storage: { driver: 'mongo' } as never }));
     expect(reply).toMatchObject({ code: 'UNSUPPORTED', retryable: false });
-    expect(failed(await handle({ kind: 'checkpoint', mode: 'PASSIVE' })).code).toBe('NOT_OPEN');
+    expect(failed(await handle({ kind: 'countStarted', fromMs: 0, toMs: 1 })).code).toBe('NOT_OPEN');
   });
 });

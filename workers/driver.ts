@@ -17,7 +17,7 @@
  */
 import type { ColdSessionRow } from '../src/model/records.js';
 import type { WireBatch } from '../src/model/rows.js';
-import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest } from '../src/model/stored.js';
+import type { ApplyResult, LoadedSessions, RestQuery, RetentionResult, StoredRest } from '../src/model/stored.js';
 
 export interface RetentionCutoffs {
   sessionsBeforeMs: number | null;
@@ -30,7 +30,7 @@ export interface RetentionCutoffs {
   auditMaxRows: number;
 }
 
-export type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, StoredSession } from '../src/model/stored.js';
+export type { ApplyResult, LoadedSessions, RestQuery, RetentionResult, StoredRest, StoredSession } from '../src/model/stored.js';
 
 export interface StorageDriver {
   /** 'sqlite' or 'postgres', for logs and errors. */
@@ -55,8 +55,6 @@ export interface StorageDriver {
    * before `idempotencyBeforeMs`. In short chunks.
    */
   retention(cutoffs: RetentionCutoffs): Promise<RetentionResult>;
-  /** SQLite: a WAL checkpoint. A driver with nothing to do answers zeros. */
-  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult>;
   /** An online copy of the committed state into `destPath`; a driver that cannot refuses (UNSUPPORTED). */
   backup(destPath: string): Promise<{ totalPages: number }>;
   close(): Promise<void>;

@@ -90,8 +90,6 @@ async function dispatch(task: Task): Promise<Reply> {
       return { ok: true, kind: 'reloadRest', ...(await (await need()).rest(task)) };
     case 'countStarted':
       return { ok: true, kind: 'countStarted', count: await (await need()).countStarted(task.fromMs, task.toMs) };
-    case 'checkpoint':
-      return { ok: true, kind: 'checkpoint', ...(await (await need()).checkpoint(task.mode)) };
     case 'retention': {
       return { ok: true, kind: 'retention', ...(await (await need()).retention(retentionCutoffs(task))) };
     }

@@ -14,7 +14,7 @@
  */
 import { Packr } from 'msgpackr';
 import type { WireBatch } from './rows.js';
-import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest } from './stored.js';
+import type { ApplyResult, LoadedSessions, RestQuery, RetentionResult, StoredRest } from './stored.js';
 
 export type * from './records.js';
 export type * from './rows.js';
@@ -109,11 +109,6 @@ export interface CountStartedTask {
   toMs: number;
 }
 
-export interface CheckpointTask {
-  kind: 'checkpoint';
-  mode: 'PASSIVE' | 'TRUNCATE';
-}
-
 export interface RetentionTask {
   kind: 'retention';
   nowMs: number;
@@ -143,7 +138,6 @@ export type Task =
   | LoadSessionsTask
   | ReloadRestTask
   | CountStartedTask
-  | CheckpointTask
   | RetentionTask
   | BackupTask
   | CloseTask;
@@ -222,11 +216,6 @@ export interface CountStartedReply {
   count: number;
 }
 
-export interface CheckpointReply extends CheckpointResult {
-  ok: true;
-  kind: 'checkpoint';
-}
-
 export interface RetentionReply extends RetentionResult {
   ok: true;
   kind: 'retention';
@@ -251,7 +240,6 @@ export type Reply =
   | LoadSessionsReply
   | ReloadRestReply
   | CountStartedReply
-  | CheckpointReply
   | RetentionReply
   | BackupReply
   | CloseReply
@@ -265,7 +253,6 @@ export interface ReplyOf {
   loadSessions: LoadSessionsReply;
   reloadRest: ReloadRestReply;
   countStarted: CountStartedReply;
-  checkpoint: CheckpointReply;
   retention: RetentionReply;
   backup: BackupReply;
   close: CloseReply;

@@ -57,8 +57,3 @@ export interface RetentionResult {
   deletedHighScores: number;
 }
 
-export interface CheckpointResult {
-  busy: number;
-  logFrames: number;
-  checkpointedFrames: number;
-}

@@ -14,7 +14,6 @@ import type { ColdSessionRow } from '../../src/model/records.js';
 import type { WireBatch } from '../../src/model/rows.js';
 import type {
   ApplyResult,
-  CheckpointResult,
   LoadedSessions,
   RestQuery,
   RetentionCutoffs,
@@ -24,7 +23,7 @@ import type {
 } from '../driver.js';
 import { applyBatch, checkBatch } from './apply.js';
 import { pgFailure } from './errors.js';
-import { backupUnsupported, checkpoint, retention } from './maintenance.js';
+import { backupUnsupported, retention } from './maintenance.js';
 import { type Client, inTransaction, withClient } from './pool.js';
 import * as reads from './reload.js';
 
@@ -71,10 +70,6 @@ export class PostgresDriver implements StorageDriver {
     return retention(borrow, cutoffs).catch((err: unknown) => {
       throw pgFailure(err, 'retention');
     });
-  }
-
-  async checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult> {
-    return checkpoint(mode);
   }
 
   async backup(_destPath: string): Promise<{ totalPages: number }> {

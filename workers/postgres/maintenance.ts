@@ -1,13 +1,12 @@
 /**
- * Housekeeping on PostgreSQL: retention in short chunks, and the tasks that only make sense for a
- * file (checkpoint: nothing to do, PostgreSQL checkpoints itself; backup: refused, use pg_dump or
- * the server's own backups).
+ * Housekeeping on PostgreSQL: retention in short chunks, and the file backup it refuses (use
+ * pg_dump or the server's own backups; PostgreSQL runs its own checkpoints).
  *
  * Never: delete an active session, hold one long transaction over the whole retention (each
  * chunk is one statement and its own transaction; retention is idempotent, so a failure between
  * chunks only leaves work for the next run), or wait on rows an apply holds (SKIP LOCKED).
  */
-import type { CheckpointResult, RetentionResult } from '../../src/model/stored.js';
+import type { RetentionResult } from '../../src/model/stored.js';
 import type { RetentionCutoffs } from '../driver.js';
 import { WorkerFailure } from './errors.js';
 import { type Client, run } from './pool.js';
@@ -60,12 +59,6 @@ export async function retention(
   const deletedAuditRows =
     (await chunks(SQL.deleteAuditBeforeChunk, auditBeforeMs)) + (await chunks(SQL.deleteAuditBeyondChunk, auditMaxRows));
   return { deletedSessions, deletedHighScores, deletedAuditRows };
-}
-
-/** PostgreSQL runs its own checkpoints; there is no log for us to fold. */
-export function checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): CheckpointResult {
-  if (mode !== 'PASSIVE' && mode !== 'TRUNCATE') throw new WorkerFailure('INTERNAL', `checkpoint: unknown mode ${String(mode)}`);
-  return { busy: 0, logFrames: 0, checkpointedFrames: 0 };
 }
 
 export function backupUnsupported(location: string): WorkerFailure {

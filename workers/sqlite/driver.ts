@@ -3,16 +3,16 @@
  * driver interface of workers/driver.ts. Every method runs synchronously on the worker thread
  * (better-sqlite3) and answers through an already-settled promise, so tasks never interleave.
  * WAL checkpoints run beside the commits on the checkpointer thread (checkpointer.ts), told after
- * each commit how many rows it wrote; `checkpoint()` is the explicit, synchronous one.
+ * each commit how many rows it wrote; close() runs the final TRUNCATE one after stopping it.
  */
 import type { ColdSessionRow } from '../../src/model/records.js';
 import type { Synchronous } from '../../src/model/protocol.js';
 import type { WireBatch } from '../../src/model/rows.js';
-import type { ApplyResult, CheckpointResult, LoadedSessions, RestQuery, RetentionResult, StoredRest } from '../../src/model/stored.js';
+import type { ApplyResult, LoadedSessions, RestQuery, RetentionResult, StoredRest } from '../../src/model/stored.js';
 import type { OpenedDriver, RetentionCutoffs, StorageDriver } from '../driver.js';
 import { applyBatch } from './apply.js';
 import { Checkpointer, type CheckpointerOptions } from './checkpointer.js';
-import { backup, checkpoint, close, retention } from './maintenance.js';
+import { backup, close, retention } from './maintenance.js';
 import { openStore } from './open.js';
 import { activeSessionsPage, countStarted, loadSessions, rest } from './reload.js';
 import type { Store } from './statements.js';
@@ -68,10 +68,6 @@ export class SqliteDriver implements StorageDriver {
 
   async retention(cutoffs: RetentionCutoffs): Promise<RetentionResult> {
     return retention(this.store, cutoffs);
-  }
-
-  async checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult> {
-    return checkpoint(this.store, mode);
   }
 
   async backup(destPath: string): Promise<{ totalPages: number }> {

@@ -1,14 +1,13 @@
 /**
- * Housekeeping the main thread asks for: an explicit WAL checkpoint on the write connection (the
- * periodic ones run beside the commits: checkpointer.ts), retention deletes, an online backup,
- * and the final close.
+ * Housekeeping the main thread asks for: retention deletes, an online backup, and the final close
+ * with its TRUNCATE checkpoint (the periodic checkpoints run beside the commits: checkpointer.ts).
  *
  * Never: run on its own (no timers here; the main thread decides when), delete an active
  * session, or write the backup over an existing file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CheckpointResult, RetentionResult } from '../../src/model/stored.js';
+import type { RetentionResult } from '../../src/model/stored.js';
 import type { RetentionCutoffs } from '../driver.js';
 import { WorkerFailure } from '../failure.js';
 import type { CheckpointRow, Store } from './statements.js';
@@ -16,20 +15,6 @@ import type { CheckpointRow, Store } from './statements.js';
 export const MS_PER_DAY = 86_400_000;
 /** Rows deleted per retention transaction: each stays short, so an apply waits at most one. */
 export const RETENTION_CHUNK_ROWS = 1000;
-
-/**
- * PASSIVE copies what it can without waiting (all of it unless a reader holds an older
- * snapshot); the WAL restarts from its beginning at the next commit. TRUNCATE also empties
- * the -wal file, for shutdown. Both run on the write connection: commits wait for them.
- */
-export function checkpoint(store: Store, mode: 'PASSIVE' | 'TRUNCATE'): CheckpointResult {
-  let row: CheckpointRow | undefined;
-  if (mode === 'PASSIVE') row = store.st.checkpointPassive.get();
-  else if (mode === 'TRUNCATE') row = store.st.checkpointTruncate.get();
-  else throw new WorkerFailure('INTERNAL', `checkpoint: unknown mode ${String(mode)}`);
-  if (row === undefined) throw new WorkerFailure('SQLITE', 'checkpoint: wal_checkpoint returned no row');
-  return { busy: row.busy, logFrames: row.log, checkpointedFrames: row.checkpointed };
-}
 
 /**
  * Deletes ended sessions (with their artifacts and level) that ended before `sessionCutoff`, and

@@ -159,7 +159,6 @@ export function prepareStatements(db: Database.Database) {
     ),
 
     // --- maintenance ----------------------------------------------------------------------
-    checkpointPassive: db.prepare<[], CheckpointRow>('PRAGMA wal_checkpoint(PASSIVE)'),
     checkpointTruncate: db.prepare<[], CheckpointRow>('PRAGMA wal_checkpoint(TRUNCATE)'),
     vacuumInto: db.prepare<[string]>('VACUUM INTO ?'),
     pageSize: db.prepare<[], number>('PRAGMA page_size').pluck(),
