@@ -20,6 +20,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { type CheckpointerData, type FromCheckpointer, logLine, type ToCheckpointer } from './checkpointer.js';
+import type { CheckpointRow } from './statements.js';
 
 const data = workerData as CheckpointerData;
 const port = parentPort!;
@@ -35,12 +36,6 @@ db.pragma('wal_autocheckpoint = 0');
 const pageSize = db.pragma('page_size', { simple: true }) as number;
 const passive = db.prepare<[], CheckpointRow>('PRAGMA wal_checkpoint(PASSIVE)');
 const restart = db.prepare<[], CheckpointRow>('PRAGMA wal_checkpoint(RESTART)');
-
-interface CheckpointRow {
-  busy: number;
-  log: number;
-  checkpointed: number;
-}
 
 /** Rows committed since the last checkpoint started, and when the first of them was reported. */
 let pendingRows = 0;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { RetentionResult } from '../../src/model/stored.js';
 import type { RetentionCutoffs } from '../driver.js';
 import { WorkerFailure } from '../failure.js';
-import type { CheckpointRow, Store } from './statements.js';
+import type { Store } from './statements.js';
 
 export const MS_PER_DAY = 86_400_000;
 /** Rows deleted per retention transaction: each stays short, so an apply waits at most one. */
