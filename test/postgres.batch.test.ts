@@ -14,8 +14,7 @@ import {
   batch,
   delta,
   highScoreRow,
-  idempotencyRow,
-  levelRow,
+  everyPartBatch,
   noticeRow,
   restQuery,
   sessionRow,
@@ -37,32 +36,12 @@ async function snapshot(url: string) {
   return out;
 }
 
-/** A batch with every part present: nine upsert tables, three delete tables, the high-score mark, stats. */
-function everything(seq: number, n: number, overrides: Partial<WireBatch['upserts']> = {}, stats = delta({ startedCount: 2, wonCount: 1, latestActivityAtMs: T0 + n })): WireBatch {
-  return batch(seq, {
-    upserts: {
-      sessions: [sessionRow(`s${n}`), sessionRow(`t${n}`)],
-      artifacts: artifactRows(`s${n}`),
-      levels: [levelRow(`s${n}`)],
-      highScores: [highScoreRow(n)],
-      notices: [noticeRow(`n${n}`)],
-      settings: [settingRow(`k${n}`, n)],
-      idempotencyKeys: [idempotencyRow('c', `k${n}`, T0, seq)],
-      adminSessions: [adminSessionRow(n)],
-      audit: [auditRow(n)],
-      ...overrides,
-    },
-    deletes: { highScores: [n - 1], notices: [`n${n - 1}`], adminSessions: [adminSessionRow(n - 1)[0]] },
-    stats,
-  });
-}
-
 describe('postgres one-statement apply', () => {
   it('applies a batch of every table: each part written, the previous keys deleted, counters added', async () => {
     const { driver, url } = await pg.open();
-    expect(await driver.apply(everything(1, 1))).toEqual({ applied: true, rows: 2 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 });
+    expect(await driver.apply(everyPartBatch(1, 1))).toEqual({ applied: true, rows: 2 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 });
     // Deletes of the previous batch's keys: 3 rows more.
-    expect(await driver.apply(everything(2, 2))).toEqual({ applied: true, rows: 12 + 3 });
+    expect(await driver.apply(everyPartBatch(2, 2))).toEqual({ applied: true, rows: 12 + 3 });
     const rest = await driver.rest(restQuery(10));
     expect(rest.highScores.map((h) => h.id)).toEqual([2]);
     expect(rest.maxHighScoreId).toBe(2);
@@ -79,7 +58,7 @@ describe('postgres one-statement apply', () => {
 
   it('applies a batch with only some tables present, or none, and touches nothing else', async () => {
     const { driver, url } = await pg.open();
-    await driver.apply(everything(1, 1));
+    await driver.apply(everyPartBatch(1, 1));
     let before = await snapshot(url);
     // No parts at all: only last_seq moves.
     expect(await driver.apply(batch(2))).toEqual({ applied: true, rows: 0 });
@@ -113,12 +92,12 @@ describe('postgres one-statement apply', () => {
 
   it('writes nothing for a replayed seq of a batch of every table: counters are not counted twice', async () => {
     const { driver, url } = await pg.open();
-    await driver.apply(everything(1, 1));
-    await driver.apply(everything(2, 2));
+    await driver.apply(everyPartBatch(1, 1));
+    await driver.apply(everyPartBatch(2, 2));
     const before = await snapshot(url);
     for (const seq of [2, 1]) {
-      expect(await driver.apply(everything(seq, 3))).toEqual({ applied: false, rows: 0 });
-      expect(await driver.apply(everything(seq, 2))).toEqual({ applied: false, rows: 0 });
+      expect(await driver.apply(everyPartBatch(seq, 3))).toEqual({ applied: false, rows: 0 });
+      expect(await driver.apply(everyPartBatch(seq, 2))).toEqual({ applied: false, rows: 0 });
     }
     expect(await snapshot(url)).toEqual(before);
     expect((await driver.rest(restQuery(0))).stats).toMatchObject({ startedCount: 4, wonCount: 2 });
@@ -139,12 +118,12 @@ describe('postgres one-statement apply', () => {
 
   it('leaves nothing of a batch of every table when its last part, the counters, or one audit row violates a CHECK', async () => {
     const { driver, url } = await pg.open();
-    await driver.apply(everything(1, 1));
+    await driver.apply(everyPartBatch(1, 1));
     const before = await snapshot(url);
     const bads = [
-      everything(2, 2, {}, delta({ startedCount: 1, endedCount: -5 })), // ended_count >= 0
-      everything(2, 2, { audit: [auditRow(2), [3, T0, 'security', 'info', '', 'm', '{}']] }), // event_type length
-      everything(2, 2, { artifacts: [...artifactRows('s2'), ['s2', -1, 'a', 0, 0, 'ground', T0, T0]] }), // idx >= 0
+      everyPartBatch(2, 2, {}, delta({ startedCount: 1, endedCount: -5 })), // ended_count >= 0
+      everyPartBatch(2, 2, { audit: [auditRow(2), [3, T0, 'security', 'info', '', 'm', '{}']] }), // event_type length
+      everyPartBatch(2, 2, { artifacts: [...artifactRows('s2'), ['s2', -1, 'a', 0, 0, 'ground', T0, T0]] }), // idx >= 0
     ];
     for (const bad of bads) {
       const err = await driver.apply(bad).catch((e: unknown) => e);
@@ -153,7 +132,7 @@ describe('postgres one-statement apply', () => {
       expect(await snapshot(url)).toEqual(before);
     }
     // The same seq, fixed, applies.
-    expect((await driver.apply(everything(2, 2))).applied).toBe(true);
+    expect((await driver.apply(everyPartBatch(2, 2))).applied).toBe(true);
   });
 
   it('leaves a key upserted and deleted in one batch deleted, as an upsert followed by a delete would', async () => {

@@ -148,3 +148,23 @@ export function restQuery(highScoreLimit: number, nowMs = 0, auditLimit = 1000):
 export function idempotencyRow(client: string, key: string, createdAtMs = T0, seq = 1): IdempotencyRow {
   return [client, key, `fp-${key}`, 201, `{"ok":"${key}"}`, seq, createdAtMs];
 }
+
+/** A batch with every part present: nine upsert tables, three delete tables, the high-score mark, stats. */
+export function everyPartBatch(seq: number, n: number, overrides: Partial<WireBatch['upserts']> = {}, stats = delta({ startedCount: 2, wonCount: 1, latestActivityAtMs: T0 + n })): WireBatch {
+  return batch(seq, {
+    upserts: {
+      sessions: [sessionRow(`s${n}`), sessionRow(`t${n}`)],
+      artifacts: artifactRows(`s${n}`),
+      levels: [levelRow(`s${n}`)],
+      highScores: [highScoreRow(n)],
+      notices: [noticeRow(`n${n}`)],
+      settings: [settingRow(`k${n}`, n)],
+      idempotencyKeys: [idempotencyRow('c', `k${n}`, T0, seq)],
+      adminSessions: [adminSessionRow(n)],
+      audit: [auditRow(n)],
+      ...overrides,
+    },
+    deletes: { highScores: [n - 1], notices: [`n${n - 1}`], adminSessions: [adminSessionRow(n - 1)[0]] },
+    stats,
+  });
+}

@@ -7,21 +7,7 @@
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  T0,
-  adminSessionRow,
-  artifactRows,
-  auditRow,
-  batch,
-  delta,
-  highScoreRow,
-  idempotencyRow,
-  levelRow,
-  noticeRow,
-  sessionRow,
-  settingRow,
-  usePostgres,
-} from './postgres.fixtures.js';
+import { T0, artifactRows, batch, delta, everyPartBatch, levelRow, sessionRow, usePostgres } from './postgres.fixtures.js';
 
 const pgServer = usePostgres();
 
@@ -51,25 +37,7 @@ describe('postgres apply round trips', () => {
       player: await roundTrips(() => driver.apply(player)),
       replay: await roundTrips(() => driver.apply(player)),
       update: await roundTrips(() => driver.apply(batch(2, { upserts: { artifacts: artifactRows('s1') }, stats: delta({ latestActivityAtMs: T0 + 1 }) }))),
-      every: await roundTrips(() =>
-        driver.apply(
-          batch(3, {
-            upserts: {
-              sessions: [sessionRow('s2')],
-              artifacts: artifactRows('s2'),
-              levels: [levelRow('s2')],
-              highScores: [highScoreRow(1)],
-              notices: [noticeRow('n1')],
-              settings: [settingRow('spawnRate', 2)],
-              idempotencyKeys: [idempotencyRow('c', 'k')],
-              adminSessions: [adminSessionRow(1)],
-              audit: [auditRow(1)],
-            },
-            deletes: { highScores: [9], notices: ['n0'], adminSessions: [adminSessionRow(2)[0]] },
-            stats: delta({ startedCount: 1 }),
-          }),
-        ),
-      ),
+      every: await roundTrips(() => driver.apply(everyPartBatch(3, 2))),
     };
     expect(counts).toEqual({ player: 1, replay: 1, update: 1, every: 1 });
   });
