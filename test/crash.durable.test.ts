@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { childServersForFile, tempDir } from './helpers/child-server.js';
-import { counterViolations, GameClient, getStats, reportViolations } from './helpers/game-client.js';
+import { durableViolations, GameClient, reportViolations } from './helpers/game-client.js';
 
 const ROUNDS = Number(process.env.CRASH_TEST_ROUNDS ?? 3);
 const LOOPS = 12;
@@ -49,7 +49,6 @@ describe('crash with ack=durable (kill -9 under load)', () => {
         const exit = await server.exited;
         expect(exit.signal).toBe('SIGKILL');
         const roundAcks = client.acks.filter((a) => a.phase === `r${round}`);
-        const maxSeq = Math.max(0, ...client.acks.map((a) => a.seq ?? 0));
         // The kill must hit a server under load, or the round proves nothing.
         expect(roundAcks.length, 'writes acknowledged before the kill').toBeGreaterThan(20);
         expect(loaded.failures, 'writes in flight when the process died').toBeGreaterThan(0);
@@ -58,10 +57,7 @@ describe('crash with ack=durable (kill -9 under load)', () => {
         client.retarget(server.url);
         const opened = server.logs.find((l) => l.event === 'database_open');
         const lastSeq = opened?.lastSeq as number;
-        const violations = await client.verify(`v${round}`, { strict: true });
-        const stats = await getStats(client);
-        violations.push(...counterViolations(stats, client));
-        if (lastSeq < maxSeq) violations.push({ what: `file's last_seq ${lastSeq} < highest acknowledged seq ${maxSeq}` });
+        const { violations, stats, maxSeq } = await durableViolations(client, lastSeq, `v${round}`);
 
         console.info(
           `[crash.durable] round ${round}: pid ${pid} killed ${killDelayMs} ms into the load; ` +

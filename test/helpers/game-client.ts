@@ -490,6 +490,24 @@ export function counterViolations(
   return out;
 }
 
+/**
+ * The durable checks after a restart (ack=durable: nothing answered may be lost): every write the
+ * client saw acknowledged is served with its strict model, the counters cover them, and the store's
+ * last seq (the restarted server's `database_open` line) covers the highest acknowledged seq.
+ */
+export async function durableViolations(
+  client: GameClient,
+  openedLastSeq: number,
+  phase: string,
+): Promise<{ violations: Violation[]; stats: Stats; maxSeq: number }> {
+  const maxSeq = Math.max(0, ...client.acks.map((a) => a.seq ?? 0));
+  const violations = await client.verify(phase, { strict: true });
+  const stats = await getStats(client);
+  violations.push(...counterViolations(stats, client));
+  if (openedLastSeq < maxSeq) violations.push({ what: `stored last_seq ${openedLastSeq} < highest acknowledged seq ${maxSeq}` });
+  return { violations, stats, maxSeq };
+}
+
 export function describeAck(a: Ack | undefined, killAt?: number): string {
   if (a === undefined) return '-';
   const rel = killAt === undefined ? '' : ` ackAt=kill${a.ackAt - killAt >= 0 ? '+' : ''}${a.ackAt - killAt}ms`;

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { describe, inject, it } from 'vitest';
+import { describe, inject } from 'vitest';
 import type { StorageOptions } from '../../src/model/protocol.js';
 
 export type TestStorage = 'sqlite' | 'postgres';
@@ -23,7 +23,6 @@ export const TEST_STORAGE: TestStorage = process.env.VIBEFIXER_TEST_STORAGE === 
 export const onPostgres = TEST_STORAGE === 'postgres';
 
 /** For a guarantee of the SQLite file itself (its bytes, its lock, quarantine): skipped on the postgres project. */
-export const itOnSqlite = it.skipIf(onPostgres);
 export const describeOnSqlite = describe.skipIf(onPostgres);
 
 const created = new Map<string, Promise<string>>();
