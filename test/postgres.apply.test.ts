@@ -19,22 +19,12 @@ import {
   settingRow,
   idempotencyRow,
   restQuery,
+  snapshot,
   sql,
   usePostgres,
 } from './postgres.fixtures.js';
 
 const pg = usePostgres();
-
-/** Every table's content, for "nothing changed" comparisons. */
-async function snapshot(url: string) {
-  const tables = [
-    'meta', 'sessions', 'artifacts', 'session_levels', 'stats', 'high_scores', 'notices', 'settings',
-    'idempotency_keys', 'admin_sessions', 'audit_log',
-  ];
-  const out: Record<string, unknown[]> = {};
-  for (const t of tables) out[t] = await sql(url, `SELECT * FROM ${t} ORDER BY 1, 2`);
-  return out;
-}
 
 describe('postgres apply', () => {
   it('writes every table in one batch and reads each row back exactly, numbers as numbers', async () => {

@@ -168,3 +168,14 @@ export function everyPartBatch(seq: number, n: number, overrides: Partial<WireBa
     stats,
   });
 }
+
+/** Every data table's content, for "nothing changed" comparisons. */
+export async function snapshot(url: string): Promise<Record<string, unknown[]>> {
+  const tables = [
+    'meta', 'sessions', 'artifacts', 'session_levels', 'stats', 'high_scores', 'notices', 'settings',
+    'idempotency_keys', 'admin_sessions', 'audit_log',
+  ];
+  const out: Record<string, unknown[]> = {};
+  for (const t of tables) out[t] = await sql(url, `SELECT * FROM ${t} ORDER BY 1, 2`);
+  return out;
+}
